@@ -1,0 +1,1 @@
+# Placeholder: install rules and the exported package (see README).

@@ -1,0 +1,160 @@
+#pragma once
+/// \file detail/process.hpp
+/// The process control block (not user-facing).
+///
+/// Concurrency contract:
+/// - `inbox` is the only field other threads write. It is a lock-free stack
+///   of envelopes (newest first) or one of the sentinel words below. Senders
+///   push with a CAS; the owner takes the whole stack with an exchange and
+///   reverses it, so per-sender FIFO order holds.
+/// - A parked owner publishes `waiting(epoch)` in `inbox`; the sender whose
+///   CAS replaces that word owns the wake-up and calls `ctx->wake(epoch)`.
+///   Boost.Fiber's epoch CAS makes exactly one of {sender, timer} resume it.
+/// - Everything under "owner only" is touched only by the process's own fiber.
+/// - The block is reference counted: every `pid` holds one reference and the
+///   runtime's live list holds one until the process has exited.
+
+#include "framework/detail/unique_task.hpp"
+#include "framework/exit_reason.hpp"
+#include "framework/message.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace boost::fibers {
+class context;
+} // namespace boost::fibers
+
+namespace otp::detail {
+
+class runtime_impl;
+class stack_pool;
+
+/// Sentinel values of `process::inbox`. Envelope pointers are 8-aligned and
+/// above 4096, so they never collide with these.
+inline constexpr std::uintptr_t inbox_closed = 2;
+inline constexpr std::uintptr_t inbox_hibernating = 4;
+/// `waiting(epoch)` is `(epoch << 3) | 1`.
+inline constexpr bool is_waiting_word(std::uintptr_t w) noexcept {
+  return (w & 1u) != 0;
+}
+inline constexpr std::uintptr_t waiting_word(std::size_t epoch) noexcept {
+  return (static_cast<std::uintptr_t>(epoch) << 3) | 1u;
+}
+inline constexpr std::size_t waiting_epoch(std::uintptr_t w) noexcept {
+  return static_cast<std::size_t>(w >> 3);
+}
+inline constexpr bool is_envelope_word(std::uintptr_t w) noexcept {
+  return w > 4096;
+}
+
+enum class proc_state : std::uint8_t { running, exiting, dead };
+
+/// Signal kinds carried in `envelope::kind` (0 is a user message).
+inline constexpr std::uint32_t kind_exit_signal = 1;
+
+/// An exit signal in transit (the runtime's own kill on shutdown; links and
+/// `exit/2` build on it).
+struct exit_signal_envelope final : envelope {
+  exit_reason reason;
+  bool untrappable = false;
+};
+
+/// Thrown at a suspension point to unwind a process that must exit. It does
+/// not derive from std::exception; if user code swallows it with
+/// `catch (...)`, the next suspension point throws it again and the process
+/// still ends with the pending reason.
+struct exit_unwind {};
+
+/// Thrown by `hibernate` to unwind the stack down to the process entry.
+struct hibernate_unwind {};
+
+struct process {
+  explicit process(runtime_impl* r, std::uint64_t s) noexcept
+      : serial(s), rt(r) {}
+
+  // -- shared -----------------------------------------------------------
+  std::atomic<std::uintptr_t> inbox{0};
+  /// Senders between reading `waiting(e)` and finishing `wake(e)`; a process
+  /// resumed by its timer waits for this to drop to 0 before it may let its
+  /// fiber context go (see mailbox.cpp).
+  std::atomic<std::uint32_t> wakers{0};
+  std::atomic<std::uint32_t> refs{1};
+  std::atomic<proc_state> state{proc_state::running};
+  /// Set by exit signals so that suspension points notice them cheaply.
+  std::atomic<bool> signal_hint{false};
+  const std::uint64_t serial;
+  runtime_impl* const rt;
+  /// The fiber running this process (changes when a hibernated process is
+  /// revived). Written by the owner before it publishes `waiting(e)`.
+  std::atomic<boost::fibers::context*> ctx{nullptr};
+
+  // -- owner only -------------------------------------------------------
+  envelope* save_head = nullptr;
+  envelope* save_tail = nullptr;
+  /// The receive mark (see `mailbox_mark`): messages up to and including this
+  /// node arrived before the mark.
+  envelope* mark = nullptr;
+  /// The inbox top when the mark was taken; becomes `mark` when drained.
+  envelope* pending_mark = nullptr;
+  std::uint32_t mark_id = 0;
+  std::uint32_t save_len = 0;
+  /// Last epoch used; carried over to a new fiber so waiting words are unique
+  /// for the whole life of the process.
+  std::size_t epoch = 0;
+  /// Set when an exit signal has decided that this process must die.
+  bool exiting = false;
+  exit_reason pending_reason;
+  /// The continuation of a hibernating process.
+  unique_task continuation;
+  /// Called once with the final reason (used by `runtime::run`).
+  std::function<void(const exit_reason&)> on_exit;
+  /// Where this process gets its fiber stacks.
+  stack_pool* stacks = nullptr;
+
+  // -- runtime bookkeeping (under the runtime's live-list lock) -----------
+  process* live_prev = nullptr;
+  process* live_next = nullptr;
+  /// Final reason, valid once `state == dead`.
+  exit_reason reason;
+};
+
+/// Binds the calling fiber to `p` for its lifetime, so that
+/// `current_process()` finds `p` (through Boost.Fiber's fiber properties:
+/// no thread_local state, correct when the fiber migrates).
+class fiber_binding {
+public:
+  explicit fiber_binding(process* p) noexcept;
+  ~fiber_binding();
+  fiber_binding(const fiber_binding&) = delete;
+  fiber_binding& operator=(const fiber_binding&) = delete;
+
+private:
+  boost::fibers::context* ctx_;
+  alignas(16) unsigned char buf_[48];
+};
+
+/// The process running on the calling fiber, or nullptr.
+process* current_process() noexcept;
+/// The current process; throws `std::logic_error` naming `what` outside one.
+process* require_process(const char* what);
+
+/// Push an envelope; wakes or revives the owner as needed. Drops (and
+/// destroys) it if the mailbox is closed. Callable from any thread.
+void push(process* p, envelope* e) noexcept;
+
+/// Send an exit signal to `p` (in order with messages from the caller).
+void send_exit(process* p, exit_reason reason, bool untrappable) noexcept;
+
+/// Move newly arrived messages into the save queue, handling signals.
+/// Returns true if a message was appended. Throws `exit_unwind` if a signal
+/// decided that the process exits.
+bool drain(process* p);
+
+/// Throws the termination of the calling process if an exit signal arrived.
+/// Called at every suspension point.
+void check_signals(process* p);
+
+} // namespace otp::detail

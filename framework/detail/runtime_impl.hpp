@@ -1,0 +1,112 @@
+#pragma once
+/// \file detail/runtime_impl.hpp
+/// The runtime's internals: scheduler threads, the injection queues through
+/// which other threads hand work to them, the live-process list, the
+/// blocking pool. Not user-facing.
+
+#include "framework/detail/process.hpp"
+#include "framework/detail/scheduler.hpp"
+#include "framework/detail/spin_mutex.hpp"
+#include "framework/detail/stack_pool.hpp"
+#include "framework/detail/unique_task.hpp"
+#include "framework/runtime.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace otp::detail {
+
+/// One scheduler thread.
+struct worker {
+  std::thread thread;
+  worker_algo* algo = nullptr;
+  boost::fibers::scheduler* sched = nullptr;
+  boost::fibers::context* main_ctx = nullptr;
+
+  // Work handed over by other threads, run by the thread's main context.
+  struct request {
+    process* proc;
+    unique_task body;
+  };
+  spin_mutex inject_lock;
+  std::vector<request> injected;
+  std::uintptr_t inject_state = 0; ///< 0 or waiting(epoch), under the lock
+  bool stop = false;               ///< under the lock
+};
+
+/// Threads that run `blocking(fn)` calls.
+class blocking_pool {
+public:
+  struct job {
+    void (*fn)(void*) noexcept;
+    void* arg;
+    boost::fibers::context* ctx;
+    std::size_t epoch;
+  };
+  void start(unsigned threads);
+  void submit(const job& j);
+  void stop();
+
+private:
+  void loop();
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<job> jobs_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+class runtime_impl {
+public:
+  explicit runtime_impl(const runtime_options& o);
+  ~runtime_impl();
+
+  /// A new control block, registered as live. Returns with two references:
+  /// the live list's and the caller's.
+  process* create_process(const spawn_options& opts);
+  /// Start `body` as `p`'s fiber: on this thread if it is one of ours (run at
+  /// once if `dispatch`), else through a scheduler thread's injection queue.
+  void start(process* p, unique_task body, bool dispatch);
+  /// `p` has finished: drop it from the live list (releases its reference).
+  void exited(process* p) noexcept;
+
+  void shutdown();
+  std::size_t live() const noexcept {
+    return live_count_.load(std::memory_order_acquire);
+  }
+  std::vector<pid> snapshot() const;
+
+  const runtime_options opts;
+  stack_pool* default_stacks;
+  blocking_pool blocking;
+
+private:
+  void worker_main(unsigned index);
+  void inject(process* p, unique_task body);
+  worker* current_worker() const noexcept;
+
+  scheduler_group group_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::atomic<unsigned> next_inject_{0};
+
+  static constexpr unsigned live_shards = 16;
+  struct alignas(64) live_shard {
+    std::mutex m;
+    process* head = nullptr;
+  };
+  mutable live_shard live_[live_shards];
+  std::atomic<std::size_t> live_count_{0};
+  std::mutex idle_m_;
+  std::condition_variable idle_cv_;
+  std::atomic<bool> shut_down_{false};
+  std::mutex shutdown_m_;
+};
+
+/// Run a process's code on the calling fiber (see spawn.cpp).
+void run_process(process* p, unique_task& body) noexcept;
+
+} // namespace otp::detail

@@ -1,0 +1,86 @@
+#pragma once
+/// \file detail/scheduler.hpp
+/// The Boost.Fiber scheduling algorithm of the runtime's threads.
+///
+/// - Each thread has a FIFO ready queue (with Boost's pinned main and
+///   dispatcher contexts in it, so timers and remote wake-ups are served even
+///   when the thread is always busy).
+/// - Ready processes are detached from their thread; an idle thread steals
+///   one when a victim has two or more ready, or has had one waiting while
+///   it made no progress for `stuck_after` (a long-running process). Two
+///   processes that talk therefore stay on one thread.
+/// - An idle thread spins for `spin` (a wake-up on the other core costs tens
+///   of microseconds), then sleeps on a condition variable until notified or
+///   until the next timer is due.
+/// - A thread whose queue grows to two wakes a sleeping thread to steal.
+
+#include "framework/detail/spin_mutex.hpp"
+
+#include <atomic>
+#include <boost/fiber/algo/algorithm.hpp>
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/scheduler.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+namespace otp::detail {
+
+class worker_algo;
+
+/// What the scheduler threads of one runtime share.
+struct scheduler_group {
+  std::vector<worker_algo*> algos; ///< fixed once all threads have started
+  std::atomic<unsigned> sleepers{0};
+  std::chrono::microseconds spin{50};
+  std::chrono::microseconds stuck_after{50};
+
+  /// Wake one sleeping thread other than `except` so it can steal.
+  void wake_thief(const worker_algo* except) noexcept;
+};
+
+class worker_algo final : public boost::fibers::algo::algorithm {
+public:
+  worker_algo(scheduler_group& group, unsigned index) noexcept;
+
+  void awakened(boost::fibers::context* ctx) noexcept override;
+  boost::fibers::context* pick_next() noexcept override;
+  bool has_ready_fibers() const noexcept override;
+  void suspend_until(
+      std::chrono::steady_clock::time_point const& tp) noexcept override;
+  void notify() noexcept override;
+
+  bool sleeping() const noexcept {
+    return sleeping_.load(std::memory_order_seq_cst);
+  }
+
+private:
+  using queue_type = boost::fibers::scheduler::ready_queue_type;
+  using clock = std::chrono::steady_clock;
+
+  boost::fibers::context* steal_from_back() noexcept;
+  /// True if some victim has work this thread may take; records progress.
+  bool may_steal(unsigned victim, clock::time_point now) noexcept;
+  boost::fibers::context* try_steal() noexcept;
+
+  scheduler_group& group_;
+  const unsigned index_;
+  spin_mutex lock_;
+  queue_type queue_;
+  std::atomic<std::size_t> stealable_{0}; ///< non-pinned contexts queued
+  std::atomic<std::uint64_t> picks_{0};
+  std::atomic<bool> notified_{false};
+  std::atomic<bool> sleeping_{false};
+  std::mutex sleep_mutex_;
+  std::condition_variable sleep_cv_;
+  /// Per victim: its pick count when last seen and since when (thief-owned).
+  struct seen {
+    std::uint64_t picks = 0;
+    clock::time_point since{};
+  };
+  std::vector<seen> seen_;
+};
+
+} // namespace otp::detail

@@ -1,0 +1,174 @@
+#include "framework/exit_reason.hpp"
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <stdexcept>
+
+namespace otp {
+
+struct exit_reason::text {
+  std::string type;
+  std::string detail;
+};
+
+namespace {
+const std::string empty_string;
+
+const exit_reason::kind all_kinds[] = {
+    exit_reason::kind::normal,  exit_reason::kind::shutdown,
+    exit_reason::kind::kill,    exit_reason::kind::killed,
+    exit_reason::kind::noproc,  exit_reason::kind::timeout,
+    exit_reason::kind::exception, exit_reason::kind::user};
+} // namespace
+
+exit_reason exit_reason::shutdown(std::string detail) {
+  return {kind::shutdown,
+          std::make_shared<const text>(text{{}, std::move(detail)})};
+}
+
+exit_reason exit_reason::exception(std::string type, std::string what) {
+  return {kind::exception,
+          std::make_shared<const text>(text{std::move(type), std::move(what)})};
+}
+
+exit_reason exit_reason::user(std::string t) {
+  return {kind::user, std::make_shared<const text>(text{{}, std::move(t)})};
+}
+
+const std::string& exit_reason::detail() const noexcept {
+  return text_ ? text_->detail : empty_string;
+}
+
+const std::string& exit_reason::exception_type() const noexcept {
+  return text_ ? text_->type : empty_string;
+}
+
+std::string exit_reason::to_string() const {
+  switch (kind_) {
+  case kind::shutdown:
+    return text_ ? "{shutdown," + text_->detail + "}" : "shutdown";
+  case kind::exception:
+    return "{exception," + exception_type() + ",\"" + detail() + "\"}";
+  case kind::user:
+    return detail();
+  default:
+    return otp::to_string(kind_);
+  }
+}
+
+bool operator==(const exit_reason& a, const exit_reason& b) noexcept {
+  if (a.kind_ != b.kind_)
+    return false;
+  const bool at = a.text_ != nullptr;
+  const bool bt = b.text_ != nullptr;
+  if (at != bt)
+    return false;
+  return !at || (a.text_->type == b.text_->type &&
+                 a.text_->detail == b.text_->detail);
+}
+
+std::ostream& operator<<(std::ostream& os, const exit_reason& r) {
+  return os << r.to_string();
+}
+
+const char* to_string(exit_reason::kind k) noexcept {
+  switch (k) {
+  case exit_reason::kind::normal:
+    return "normal";
+  case exit_reason::kind::shutdown:
+    return "shutdown";
+  case exit_reason::kind::kill:
+    return "kill";
+  case exit_reason::kind::killed:
+    return "killed";
+  case exit_reason::kind::noproc:
+    return "noproc";
+  case exit_reason::kind::timeout:
+    return "timeout";
+  case exit_reason::kind::exception:
+    return "exception";
+  case exit_reason::kind::user:
+    return "user";
+  }
+  return "unknown";
+}
+
+void to_json(nlohmann::json& j, const exit_reason& r) {
+  j = nlohmann::json{{"kind", to_string(r.what_kind())}};
+  switch (r.what_kind()) {
+  case exit_reason::kind::shutdown:
+    if (!r.detail().empty())
+      j["detail"] = r.detail();
+    break;
+  case exit_reason::kind::exception:
+    j["type"] = r.exception_type();
+    j["what"] = r.detail();
+    break;
+  case exit_reason::kind::user:
+    j["text"] = r.detail();
+    break;
+  default:
+    break;
+  }
+}
+
+namespace {
+std::string string_field(const nlohmann::json& j, const char* name,
+                         bool required) {
+  auto it = j.find(name);
+  if (it == j.end()) {
+    if (required)
+      throw std::invalid_argument(std::string("exit_reason JSON: missing \"") +
+                                  name + "\"");
+    return {};
+  }
+  if (!it->is_string())
+    throw std::invalid_argument(std::string("exit_reason JSON: \"") + name +
+                                "\" must be a string");
+  return it->get<std::string>();
+}
+} // namespace
+
+void from_json(const nlohmann::json& j, exit_reason& r) {
+  if (!j.is_object())
+    throw std::invalid_argument("exit_reason JSON: expected an object");
+  const std::string k = string_field(j, "kind", true);
+  for (exit_reason::kind candidate : all_kinds) {
+    if (k != to_string(candidate))
+      continue;
+    switch (candidate) {
+    case exit_reason::kind::shutdown:
+      if (j.contains("detail"))
+        r = exit_reason::shutdown(string_field(j, "detail", true));
+      else
+        r = exit_reason::shutdown();
+      return;
+    case exit_reason::kind::exception:
+      r = exit_reason::exception(string_field(j, "type", true),
+                                 string_field(j, "what", true));
+      return;
+    case exit_reason::kind::user:
+      r = exit_reason::user(string_field(j, "text", true));
+      return;
+    case exit_reason::kind::normal:
+      r = exit_reason::normal();
+      return;
+    case exit_reason::kind::kill:
+      r = exit_reason::kill();
+      return;
+    case exit_reason::kind::killed:
+      r = exit_reason::killed();
+      return;
+    case exit_reason::kind::noproc:
+      r = exit_reason::noproc();
+      return;
+    case exit_reason::kind::timeout:
+      r = exit_reason::timeout();
+      return;
+    }
+  }
+  throw std::invalid_argument("exit_reason JSON: unknown \"kind\" \"" + k +
+                              "\"");
+}
+
+} // namespace otp

@@ -1,0 +1,94 @@
+#pragma once
+/// \file exit_reason.hpp
+/// `otp::exit_reason`: why a process ended, as a value.
+///
+/// Reasons compare, print (`normal`, `{shutdown,db_down}`, `killed`,
+/// `{exception,std::runtime_error,"oops"}`) and convert to and from JSON with
+/// nlohmann/json (include `<nlohmann/json.hpp>` and call `nlohmann::json(r)`).
+/// `normal`, `shutdown` and `{shutdown, detail}` form the silent set: they
+/// never produce an error report. Copies share their text (immutable), so
+/// passing reasons around is cheap and thread-safe.
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace otp {
+
+/// Why a process ended.
+class exit_reason {
+public:
+  /// The kinds of reasons. `shutdown` may carry a detail
+  /// (`{shutdown, detail}`); `exception` carries the exception type and its
+  /// `what()`; `user` carries the user's text.
+  enum class kind : std::uint8_t {
+    normal,
+    shutdown,
+    kill,
+    killed,
+    noproc,
+    timeout,
+    exception,
+    user
+  };
+
+  /// `normal`.
+  exit_reason() noexcept = default;
+
+  static exit_reason normal() noexcept { return {}; }
+  static exit_reason shutdown() noexcept { return exit_reason(kind::shutdown); }
+  /// `{shutdown, detail}`: silent like `shutdown`, with a detail.
+  static exit_reason shutdown(std::string detail);
+  /// `kill`: as a signal it is untrappable and the target dies `killed`.
+  static exit_reason kill() noexcept { return exit_reason(kind::kill); }
+  static exit_reason killed() noexcept { return exit_reason(kind::killed); }
+  static exit_reason noproc() noexcept { return exit_reason(kind::noproc); }
+  static exit_reason timeout() noexcept { return exit_reason(kind::timeout); }
+  /// An exception escaped: its (demangled) type and `what()`.
+  static exit_reason exception(std::string type, std::string what);
+  /// Any other reason, named by the user (Erlang's `exit(:boom)`).
+  static exit_reason user(std::string text);
+
+  kind what_kind() const noexcept { return kind_; }
+  /// The shutdown detail, the exception's `what()` or the user text; empty
+  /// otherwise.
+  const std::string& detail() const noexcept;
+  /// The exception type name; empty unless `kind::exception`.
+  const std::string& exception_type() const noexcept;
+
+  bool is_normal() const noexcept { return kind_ == kind::normal; }
+  /// `normal`, `shutdown` or `{shutdown, detail}`: no error report.
+  bool is_silent() const noexcept {
+    return kind_ == kind::normal || kind_ == kind::shutdown;
+  }
+
+  /// Erlang-like text: `normal`, `{shutdown,detail}`, `killed`,
+  /// `{exception,std::runtime_error,"oops"}`, or the user text.
+  std::string to_string() const;
+
+  friend bool operator==(const exit_reason& a, const exit_reason& b) noexcept;
+  friend std::ostream& operator<<(std::ostream& os, const exit_reason& r);
+
+private:
+  struct text;
+  explicit exit_reason(kind k) noexcept : kind_(k) {}
+  exit_reason(kind k, std::shared_ptr<const text> t) noexcept
+      : kind_(k), text_(std::move(t)) {}
+
+  kind kind_ = kind::normal;
+  std::shared_ptr<const text> text_;
+};
+
+/// `{"kind": "exception", "type": "...", "what": "..."}` and so on.
+void to_json(nlohmann::json& j, const exit_reason& r);
+/// The inverse of `to_json`; throws `std::invalid_argument` naming the bad
+/// field on malformed input.
+void from_json(const nlohmann::json& j, exit_reason& r);
+
+/// The name of a kind: "normal", "shutdown", ...
+const char* to_string(exit_reason::kind k) noexcept;
+
+} // namespace otp

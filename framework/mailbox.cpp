@@ -1,0 +1,226 @@
+// The mailbox protocol. See detail/process.hpp for the contract; the races it
+// must get right:
+// - send vs park: the owner publishes waiting(e) with a CAS from 0; a sender
+//   that replaces waiting(e) owns the wake-up. Exactly one of them sees the
+//   other, so no wake-up is lost and none is doubled.
+// - send vs timer: both wake through Boost.Fiber's epoch CAS on the context,
+//   so only one of them resumes the process.
+// - send vs exit: the owner exchanges the inbox for `closed`; a sender that
+//   sees `closed` destroys its message (sending to a dead pid is silent).
+// - send vs hibernate: the owner publishes `hibernating` with a CAS from 0;
+//   the sender that replaces it starts the process's next fiber.
+#include "framework/detail/mailbox_scan.hpp"
+#include "framework/detail/runtime_impl.hpp"
+
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/detail/spinlock.hpp>
+#include <boost/fiber/waker.hpp>
+
+namespace otp::detail {
+
+namespace {
+
+void append(process* p, envelope* e) noexcept {
+  e->next = nullptr;
+  if (p->save_tail != nullptr)
+    p->save_tail->next = e;
+  else
+    p->save_head = e;
+  p->save_tail = e;
+  ++p->save_len;
+}
+
+void handle_signal(process* p, envelope* e) {
+  if (e->kind == kind_exit_signal) {
+    auto* sig = static_cast<exit_signal_envelope*>(e);
+    if (sig->untrappable && !p->exiting) {
+      p->exiting = true;
+      p->pending_reason = sig->reason;
+    }
+  }
+  delete static_cast<exit_signal_envelope*>(e);
+}
+
+/// A sender won a `hibernating` inbox: start the process's next fiber.
+void revive(process* p) noexcept {
+  unique_task next = std::move(p->continuation);
+  p->rt->start(p, std::move(next), false);
+}
+
+} // namespace
+
+void push(process* p, envelope* e) noexcept {
+  if (e->kind != kind_message)
+    p->signal_hint.store(true, std::memory_order_release);
+  std::uintptr_t w = p->inbox.load(std::memory_order_acquire);
+  for (;;) {
+    if (w == inbox_closed) {
+      if (e->kind == kind_message)
+        destroy(e);
+      else
+        delete static_cast<exit_signal_envelope*>(e);
+      return;
+    }
+    if (is_waiting_word(w)) {
+      e->next = nullptr;
+      // Announce ourselves before the CAS: an owner resumed by its timer
+      // waits for in-flight wakers before its context may go away.
+      p->wakers.fetch_add(1, std::memory_order_seq_cst);
+      if (p->inbox.compare_exchange_weak(w, reinterpret_cast<std::uintptr_t>(e),
+                                         std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        p->ctx.load(std::memory_order_acquire)->wake(waiting_epoch(w));
+        p->wakers.fetch_sub(1, std::memory_order_release);
+        return;
+      }
+      p->wakers.fetch_sub(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (w == inbox_hibernating) {
+      e->next = nullptr;
+      if (p->inbox.compare_exchange_weak(w, reinterpret_cast<std::uintptr_t>(e),
+                                         std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        revive(p);
+        return;
+      }
+      continue;
+    }
+    e->next = reinterpret_cast<envelope*>(w);
+    if (p->inbox.compare_exchange_weak(w, reinterpret_cast<std::uintptr_t>(e),
+                                       std::memory_order_release,
+                                       std::memory_order_acquire))
+      return;
+  }
+}
+
+bool drain(process* p) {
+  const std::uintptr_t w = p->inbox.exchange(0, std::memory_order_acquire);
+  bool appended = false;
+  if (is_envelope_word(w)) {
+    // The inbox is newest first; reverse it to arrival order.
+    envelope* rev = nullptr;
+    for (auto* e = reinterpret_cast<envelope*>(w); e != nullptr;) {
+      envelope* next = e->next;
+      e->next = rev;
+      rev = e;
+      e = next;
+    }
+    for (envelope* e = rev; e != nullptr;) {
+      envelope* next = e->next;
+      const bool is_mark = e == p->pending_mark;
+      if (e->kind == kind_message) {
+        append(p, e);
+        appended = true;
+      } else {
+        handle_signal(p, e);
+      }
+      if (is_mark) {
+        p->mark = p->save_tail;
+        p->pending_mark = nullptr;
+      }
+      e = next;
+    }
+  }
+  if (p->exiting)
+    throw exit_unwind{};
+  return appended;
+}
+
+// -- mailbox_scan -------------------------------------------------------------
+
+mailbox_scan::mailbox_scan(process* p, std::uint32_t mark_id) : p_(p) {
+  if (mark_id != 0 && mark_id == p->mark_id) {
+    drain(p);
+    if (p->pending_mark == nullptr) {
+      prev_ = p->mark;
+      started_ = true;
+    }
+  }
+}
+
+envelope* mailbox_scan::next() {
+  if (cur_ != nullptr) {
+    prev_ = cur_;
+    cur_ = nullptr;
+  }
+  envelope* n = prev_ != nullptr ? prev_->next : p_->save_head;
+  if (n == nullptr && drain(p_))
+    n = prev_ != nullptr ? prev_->next : p_->save_head;
+  cur_ = n;
+  return n;
+}
+
+void mailbox_scan::take(envelope* e) noexcept {
+  if (prev_ != nullptr)
+    prev_->next = e->next;
+  else
+    p_->save_head = e->next;
+  if (p_->save_tail == e)
+    p_->save_tail = prev_;
+  if (p_->mark == e)
+    p_->mark = prev_;
+  --p_->save_len;
+  e->next = nullptr;
+  cur_ = nullptr;
+}
+
+bool mailbox_scan::wait(clock::time_point deadline) {
+  process* p = p_;
+  boost::fibers::context* ctx = boost::fibers::context::active();
+  for (;;) {
+    if (p->inbox.load(std::memory_order_acquire) != 0)
+      return true;
+    if (deadline != clock::time_point::max() && clock::now() >= deadline)
+      return false;
+    const std::size_t e =
+        ctx->waker_epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    p->epoch = e;
+    p->ctx.store(ctx, std::memory_order_relaxed);
+    std::uintptr_t expected = 0;
+    if (!p->inbox.compare_exchange_strong(expected, waiting_word(e),
+                                          std::memory_order_acq_rel,
+                                          std::memory_order_acquire))
+      return true;
+    if (deadline == clock::time_point::max()) {
+      // Only the sender that replaced waiting(e) can resume us.
+      ctx->suspend();
+      return true;
+    }
+    boost::fibers::detail::spinlock lock;
+    boost::fibers::detail::spinlock_lock lk(lock);
+    ctx->wait_until(deadline, lk, boost::fibers::waker(ctx, e));
+    expected = waiting_word(e);
+    if (p->inbox.compare_exchange_strong(expected, 0, std::memory_order_acq_rel,
+                                         std::memory_order_acquire))
+      continue; // the timer fired and nobody sent: check the deadline
+    // A sender replaced waiting(e); it may still be inside wake(e), touching
+    // our context. Let it finish before we go on (and maybe exit).
+    while (p->wakers.load(std::memory_order_acquire) != 0)
+      __builtin_ia32_pause();
+    return true;
+  }
+}
+
+std::uint32_t mailbox_mark(process* p) noexcept {
+  const std::uintptr_t w = p->inbox.load(std::memory_order_acquire);
+  if (is_envelope_word(w)) {
+    p->pending_mark = reinterpret_cast<envelope*>(w);
+  } else {
+    p->pending_mark = nullptr;
+    p->mark = p->save_tail;
+  }
+  if (++p->mark_id == 0)
+    p->mark_id = 1;
+  return p->mark_id;
+}
+
+envelope* mailbox_take_all(process* p) {
+  drain(p);
+  envelope* all = p->save_head;
+  p->save_head = p->save_tail = p->mark = nullptr;
+  p->save_len = 0;
+  return all;
+}
+
+} // namespace otp::detail

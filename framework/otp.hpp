@@ -1,0 +1,13 @@
+#pragma once
+/// \file otp.hpp
+/// Everything in `framework/`: include this one header to write processes.
+
+#include "framework/blocking.hpp"
+#include "framework/exit_reason.hpp"
+#include "framework/log.hpp"
+#include "framework/message.hpp"
+#include "framework/pid.hpp"
+#include "framework/receive.hpp"
+#include "framework/runtime.hpp"
+#include "framework/spawn.hpp"
+#include "framework/this_process.hpp"

@@ -1,0 +1,364 @@
+#include "framework/runtime.hpp"
+
+#include "framework/detail/runtime_impl.hpp"
+
+#include <boost/fiber/all.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace otp {
+
+namespace detail {
+
+namespace {
+// Pid serials are unique in the whole program, so pids of two runtimes never
+// compare equal.
+std::atomic<std::uint64_t> next_serial{1};
+
+constexpr std::size_t min_stack_size = 16 * 1024;
+
+void validate(const runtime_options& o) {
+  if (o.threads > 1024)
+    throw std::invalid_argument(
+        "runtime_options::threads must be at most 1024 (got " +
+        std::to_string(o.threads) + ")");
+  if (o.stack_size < min_stack_size)
+    throw std::invalid_argument(
+        "runtime_options::stack_size must be at least 16384 bytes (got " +
+        std::to_string(o.stack_size) + ")");
+  if (o.stack_size > (std::size_t{1} << 30))
+    throw std::invalid_argument(
+        "runtime_options::stack_size must be at most 1 GiB (got " +
+        std::to_string(o.stack_size) + ")");
+  if (o.blocking_threads > 4096)
+    throw std::invalid_argument(
+        "runtime_options::blocking_threads must be at most 4096 (got " +
+        std::to_string(o.blocking_threads) + ")");
+  if (o.idle_spin.count() < 0)
+    throw std::invalid_argument("runtime_options::idle_spin must not be "
+                                "negative");
+}
+
+runtime_options normalized(runtime_options o) {
+  validate(o);
+  if (o.threads == 0)
+    o.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (o.blocking_threads == 0)
+    o.blocking_threads = std::max(4u, o.threads);
+  return o;
+}
+
+/// What a scheduler thread runs for one process.
+struct process_fiber {
+  process* p;
+  unique_task body;
+  void operator()() { run_process(p, body); }
+};
+} // namespace
+
+// -- blocking pool ------------------------------------------------------------
+
+void blocking_pool::start(unsigned threads) {
+  for (unsigned i = 0; i < threads; ++i)
+    threads_.emplace_back([this] { loop(); });
+}
+
+void blocking_pool::submit(const job& j) {
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    jobs_.push_back(j);
+  }
+  cv_.notify_one();
+}
+
+void blocking_pool::stop() {
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_)
+    t.join();
+  threads_.clear();
+}
+
+void blocking_pool::loop() {
+  for (;;) {
+    job j;
+    {
+      std::unique_lock<std::mutex> lk(m_);
+      cv_.wait(lk, [&] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty())
+        return;
+      j = jobs_.front();
+      jobs_.pop_front();
+    }
+    j.fn(j.arg);
+    // The process parked with epoch j.epoch and nobody else knows it, so this
+    // CAS always wins; done by hand to keep Boost.Fiber's per-thread state
+    // off this thread.
+    std::size_t expected = j.epoch;
+    if (j.ctx->waker_epoch_.compare_exchange_strong(
+            expected, j.epoch + 1, std::memory_order_acq_rel))
+      j.ctx->get_scheduler()->schedule_from_remote(j.ctx);
+  }
+}
+
+// -- runtime_impl --------------------------------------------------------------
+
+runtime_impl::runtime_impl(const runtime_options& o)
+    : opts(normalized(o)),
+      default_stacks(&stack_pool::for_size(opts.stack_size)) {
+  group_.spin = opts.idle_spin;
+  group_.stuck_after = std::chrono::microseconds(50);
+  group_.algos.assign(opts.threads, nullptr);
+  std::mutex m;
+  std::condition_variable cv;
+  unsigned ready = 0;
+  bool go = false;
+  for (unsigned i = 0; i < opts.threads; ++i)
+    workers_.push_back(std::make_unique<worker>());
+  for (unsigned i = 0; i < opts.threads; ++i) {
+    workers_[i]->thread = std::thread([this, i, &m, &cv, &ready, &go] {
+      worker& w = *workers_[i];
+      boost::fibers::use_scheduling_algorithm<worker_algo>(group_, i);
+      w.main_ctx = boost::fibers::context::active();
+      w.sched = w.main_ctx->get_scheduler();
+      {
+        std::unique_lock<std::mutex> lk(m);
+        ++ready;
+        cv.notify_all();
+        cv.wait(lk, [&] { return go; });
+      }
+      worker_main(i);
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lk(m);
+    cv.wait(lk, [&] { return ready == opts.threads; });
+    go = true;
+    cv.notify_all();
+  }
+  blocking.start(opts.blocking_threads);
+}
+
+runtime_impl::~runtime_impl() { shutdown(); }
+
+void runtime_impl::worker_main(unsigned index) {
+  worker& w = *workers_[index];
+  // Boost.Fiber's spinlock builds a 5 KiB random-number generator on the
+  // stack the first time a thread uses it; do that here, on the thread's own
+  // stack, never on a small process stack.
+  {
+    boost::fibers::detail::spinlock warm;
+    warm.lock();
+    warm.unlock();
+    boost::fibers::fiber f([] {});
+    f.join();
+  }
+  for (;;) {
+    std::vector<worker::request> batch;
+    bool stop = false;
+    {
+      std::lock_guard<spin_mutex> lk(w.inject_lock);
+      batch.swap(w.injected);
+      stop = w.stop;
+      if (batch.empty() && !stop) {
+        const std::size_t e =
+            w.main_ctx->waker_epoch_.fetch_add(1, std::memory_order_acq_rel) +
+            1;
+        w.inject_state = waiting_word(e);
+      }
+    }
+    for (auto& r : batch) {
+      boost::fibers::fiber(boost::fibers::launch::post, std::allocator_arg,
+                           pooled_stack(*r.proc->stacks),
+                           process_fiber{r.proc, std::move(r.body)})
+          .detach();
+    }
+    if (batch.empty()) {
+      if (stop)
+        return;
+      w.main_ctx->suspend();
+    }
+  }
+}
+
+worker* runtime_impl::current_worker() const noexcept {
+  // context::active() also sets up Boost.Fiber on a foreign thread the first
+  // time it is asked; that thread then simply is not one of ours.
+  boost::fibers::scheduler* s =
+      boost::fibers::context::active()->get_scheduler();
+  for (const auto& w : workers_) {
+    if (w->sched == s)
+      return w.get();
+  }
+  return nullptr;
+}
+
+void runtime_impl::inject(process* p, unique_task body) {
+  worker& w = *workers_[next_inject_.fetch_add(1, std::memory_order_relaxed) %
+                        workers_.size()];
+  std::uintptr_t state;
+  {
+    std::lock_guard<spin_mutex> lk(w.inject_lock);
+    w.injected.push_back({p, std::move(body)});
+    state = std::exchange(w.inject_state, 0);
+  }
+  if (is_waiting_word(state))
+    w.main_ctx->wake(waiting_epoch(state));
+}
+
+void runtime_impl::start(process* p, unique_task body, bool dispatch) {
+  if (current_worker() == nullptr) {
+    inject(p, std::move(body));
+    return;
+  }
+  boost::fibers::fiber(dispatch ? boost::fibers::launch::dispatch
+                                : boost::fibers::launch::post,
+                       std::allocator_arg, pooled_stack(*p->stacks),
+                       process_fiber{p, std::move(body)})
+      .detach();
+}
+
+process* runtime_impl::create_process(const spawn_options& o) {
+  stack_pool* stacks = default_stacks;
+  if (o.stack_size != 0) {
+    if (o.stack_size < min_stack_size || o.stack_size > (std::size_t{1} << 30))
+      throw std::invalid_argument(
+          "spawn_options::stack_size must be 0 (default) or between 16384 "
+          "bytes and 1 GiB (got " +
+          std::to_string(o.stack_size) + ")");
+    stacks = &stack_pool::for_size(o.stack_size);
+  }
+  auto* p = new process(this, next_serial.fetch_add(1, std::memory_order_relaxed));
+  p->refs.store(2, std::memory_order_relaxed);
+  p->stacks = stacks;
+  live_shard& sh = live_[p->serial % live_shards];
+  {
+    std::lock_guard<std::mutex> lk(sh.m);
+    p->live_next = sh.head;
+    if (sh.head != nullptr)
+      sh.head->live_prev = p;
+    sh.head = p;
+  }
+  live_count_.fetch_add(1, std::memory_order_acq_rel);
+  if (shut_down_.load(std::memory_order_acquire))
+    send_exit(p, exit_reason::shutdown(), true);
+  return p;
+}
+
+void runtime_impl::exited(process* p) noexcept {
+  live_shard& sh = live_[p->serial % live_shards];
+  {
+    std::lock_guard<std::mutex> lk(sh.m);
+    if (p->live_prev != nullptr)
+      p->live_prev->live_next = p->live_next;
+    else
+      sh.head = p->live_next;
+    if (p->live_next != nullptr)
+      p->live_next->live_prev = p->live_prev;
+    p->live_prev = p->live_next = nullptr;
+  }
+  if (live_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::lock_guard<std::mutex> lk(idle_m_);
+    idle_cv_.notify_all();
+  }
+  release(p);
+}
+
+std::vector<pid> runtime_impl::snapshot() const {
+  std::vector<pid> out;
+  out.reserve(live());
+  for (auto& sh : live_) {
+    std::lock_guard<std::mutex> lk(sh.m);
+    for (process* p = sh.head; p != nullptr; p = p->live_next) {
+      if (p->state.load(std::memory_order_acquire) == proc_state::dead)
+        continue;
+      retain(p);
+      out.push_back(pid::adopt(p, p->serial));
+    }
+  }
+  return out;
+}
+
+void runtime_impl::shutdown() {
+  std::lock_guard<std::mutex> guard(shutdown_m_);
+  if (workers_.empty())
+    return;
+  if (current_process() != nullptr && current_process()->rt == this)
+    throw std::logic_error(
+        "otp::runtime::shutdown called from one of its own processes");
+  shut_down_.store(true, std::memory_order_release);
+  // Kill everything; processes spawned meanwhile get the signal on creation.
+  // Repeat until all are gone (a dying process may still spawn).
+  while (live() != 0) {
+    for (const pid& p : snapshot())
+      send_exit(p.get(), exit_reason::shutdown(), true);
+    std::unique_lock<std::mutex> lk(idle_m_);
+    idle_cv_.wait_for(lk, std::chrono::milliseconds(50),
+                      [&] { return live() == 0; });
+  }
+  for (auto& w : workers_) {
+    std::uintptr_t state;
+    {
+      std::lock_guard<spin_mutex> lk(w->inject_lock);
+      w->stop = true;
+      state = std::exchange(w->inject_state, 0);
+    }
+    if (is_waiting_word(state))
+      w->main_ctx->wake(waiting_epoch(state));
+  }
+  for (auto& w : workers_)
+    w->thread.join();
+  workers_.clear();
+  blocking.stop();
+}
+
+} // namespace detail
+
+// -- runtime -----------------------------------------------------------------
+
+runtime::runtime() : runtime(runtime_options{}) {}
+
+runtime::runtime(runtime_options opts)
+    : impl_(std::make_unique<detail::runtime_impl>(opts)) {}
+
+runtime::~runtime() { impl_->shutdown(); }
+
+void runtime::shutdown() { impl_->shutdown(); }
+
+std::size_t runtime::process_count() const noexcept { return impl_->live(); }
+
+std::vector<pid> runtime::processes() const { return impl_->snapshot(); }
+
+unsigned runtime::threads() const noexcept { return impl_->opts.threads; }
+
+const runtime_options& runtime::options() const noexcept {
+  return impl_->opts;
+}
+
+exit_reason runtime::run_task(detail::unique_task body) {
+  detail::process* self = detail::current_process();
+  if (self != nullptr && self->rt == impl_.get())
+    throw std::logic_error("otp::runtime::run called from one of its own "
+                           "processes (it would block a scheduler thread)");
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  exit_reason result;
+  detail::process* p = impl_->create_process(spawn_options{});
+  pid keep = pid::adopt(p, p->serial);
+  p->on_exit = [&](const exit_reason& why) {
+    std::lock_guard<std::mutex> lk(m);
+    result = why;
+    done = true;
+    cv.notify_all();
+  };
+  impl_->start(p, std::move(body), false);
+  std::unique_lock<std::mutex> lk(m);
+  cv.wait(lk, [&] { return done; });
+  return result;
+}
+
+} // namespace otp

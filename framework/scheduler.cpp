@@ -1,0 +1,162 @@
+#include "framework/detail/scheduler.hpp"
+
+namespace otp::detail {
+
+using boost::fibers::context;
+using boost::fibers::type;
+
+void scheduler_group::wake_thief(const worker_algo* except) noexcept {
+  for (worker_algo* a : algos) {
+    if (a != except && a->sleeping()) {
+      a->notify();
+      return;
+    }
+  }
+}
+
+worker_algo::worker_algo(scheduler_group& group, unsigned index) noexcept
+    : group_(group), index_(index) {
+  // Each thread registers itself before the runtime lets any of them run.
+  group_.algos[index] = this;
+}
+
+void worker_algo::awakened(context* ctx) noexcept {
+  const bool pinned = ctx->is_context(type::pinned_context);
+  // A ready process belongs to no thread until one picks it, so any thread
+  // may steal it (Boost.Fiber's work_stealing does the same).
+  if (!pinned)
+    ctx->detach();
+  std::size_t n = 0;
+  {
+    std::lock_guard<spin_mutex> lk(lock_);
+    ctx->ready_link(queue_);
+    if (!pinned)
+      n = stealable_.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+  if (n >= 2 && group_.sleepers.load(std::memory_order_relaxed) != 0)
+    group_.wake_thief(this);
+}
+
+context* worker_algo::pick_next() noexcept {
+  context* ctx = nullptr;
+  {
+    std::lock_guard<spin_mutex> lk(lock_);
+    if (!queue_.empty()) {
+      ctx = &queue_.front();
+      queue_.pop_front();
+      if (!ctx->is_context(type::pinned_context))
+        stealable_.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+  if (ctx == nullptr)
+    ctx = try_steal();
+  if (ctx != nullptr) {
+    picks_.fetch_add(1, std::memory_order_relaxed);
+    if (!ctx->is_context(type::pinned_context))
+      context::active()->attach(ctx);
+  }
+  return ctx;
+}
+
+bool worker_algo::has_ready_fibers() const noexcept {
+  return stealable_.load(std::memory_order_relaxed) != 0;
+}
+
+context* worker_algo::steal_from_back() noexcept {
+  std::lock_guard<spin_mutex> lk(lock_);
+  for (auto it = queue_.rbegin(); it != queue_.rend(); ++it) {
+    if (!it->is_context(type::pinned_context)) {
+      context* ctx = &*it;
+      ctx->ready_unlink();
+      stealable_.fetch_sub(1, std::memory_order_relaxed);
+      return ctx;
+    }
+  }
+  return nullptr;
+}
+
+bool worker_algo::may_steal(unsigned v, clock::time_point now) noexcept {
+  worker_algo* victim = group_.algos[v];
+  const std::size_t ready = victim->stealable_.load(std::memory_order_relaxed);
+  const std::uint64_t picks = victim->picks_.load(std::memory_order_relaxed);
+  seen& s = seen_[v];
+  if (picks != s.picks || ready == 0) {
+    s.picks = picks;
+    s.since = now;
+  }
+  if (ready >= 2)
+    return true;
+  return ready == 1 && now - s.since >= group_.stuck_after;
+}
+
+context* worker_algo::try_steal() noexcept {
+  const std::size_t n = group_.algos.size();
+  if (n < 2)
+    return nullptr;
+  if (seen_.size() != n)
+    seen_.resize(n);
+  const auto now = clock::now();
+  for (std::size_t i = 1; i < n; ++i) {
+    const unsigned v = static_cast<unsigned>((index_ + i) % n);
+    if (may_steal(v, now)) {
+      if (context* ctx = group_.algos[v]->steal_from_back())
+        return ctx;
+    }
+  }
+  return nullptr;
+}
+
+void worker_algo::suspend_until(clock::time_point const& tp) noexcept {
+  const std::size_t n = group_.algos.size();
+  if (seen_.size() != n)
+    seen_.resize(n);
+  auto now = clock::now();
+  const auto spin_end = now + group_.spin;
+  while (now < spin_end && now < tp) {
+    if (notified_.exchange(false, std::memory_order_acquire))
+      return;
+    for (std::size_t i = 1; i < n; ++i) {
+      if (may_steal(static_cast<unsigned>((index_ + i) % n), now))
+        return;
+    }
+    for (int k = 0; k < 16; ++k)
+      __builtin_ia32_pause();
+    now = clock::now();
+  }
+  if (now >= tp)
+    return;
+  // A victim busy with one long-running process never wakes us (it wakes a
+  // thief only at two ready), so come back now and then to look.
+  auto wake_at = tp;
+  for (worker_algo* a : group_.algos) {
+    if (a != this && a->stealable_.load(std::memory_order_relaxed) != 0 &&
+        now + std::chrono::milliseconds(1) < wake_at)
+      wake_at = now + std::chrono::milliseconds(1);
+  }
+  group_.sleepers.fetch_add(1, std::memory_order_seq_cst);
+  {
+    std::unique_lock<std::mutex> lk(sleep_mutex_);
+    sleeping_.store(true, std::memory_order_seq_cst);
+    while (!notified_.load(std::memory_order_seq_cst)) {
+      if (wake_at == clock::time_point::max()) {
+        sleep_cv_.wait(lk);
+      } else if (sleep_cv_.wait_until(lk, wake_at) ==
+                 std::cv_status::timeout) {
+        break;
+      }
+    }
+    sleeping_.store(false, std::memory_order_relaxed);
+    notified_.store(false, std::memory_order_relaxed);
+  }
+  group_.sleepers.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void worker_algo::notify() noexcept {
+  notified_.store(true, std::memory_order_seq_cst);
+  if (sleeping_.load(std::memory_order_seq_cst)) {
+    std::lock_guard<std::mutex> lk(sleep_mutex_);
+    sleep_cv_.notify_one();
+  }
+}
+
+} // namespace otp::detail

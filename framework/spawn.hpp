@@ -1,0 +1,78 @@
+#pragma once
+/// \file spawn.hpp
+/// `spawn(fn, args...)`: start a process. The exception -> exit reason
+/// boundary lives behind it (spawn.cpp).
+///
+/// - `fn` and `args` are decay-copied into the new process (they must be
+///   isolated, see message.hpp), and `fn(args...)` runs there.
+/// - A normal return ends the process with reason `normal`, silently.
+/// - An exception escaping `fn` ends it with `exit_reason::exception(type,
+///   what)` and writes one error report naming the pid and the `what()`.
+///   Nothing reaches `std::terminate`.
+/// - A process spawned by a process runs at once on the spawner's scheduler
+///   thread (the spawner is queued to continue right after), so a parent that
+///   spawns in a loop never builds up a backlog of unstarted children.
+///
+/// `otp::spawn` must be called from a process; from other threads use
+/// `runtime::spawn`.
+
+#include "framework/detail/unique_task.hpp"
+#include "framework/message.hpp"
+#include "framework/pid.hpp"
+
+#include <cstddef>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace otp {
+
+/// Per-process options.
+struct spawn_options {
+  /// Stack size in bytes (virtual: pages are committed as they are used).
+  /// 0 = the runtime's default (`runtime_options::stack_size`).
+  std::size_t stack_size = 0;
+};
+
+namespace detail {
+class runtime_impl;
+struct process;
+
+/// Start `body` as a new process of `rt`.
+pid spawn_task(runtime_impl* rt, const spawn_options& opts, unique_task body);
+runtime_impl* current_runtime(const char* what);
+
+template <class F, class... A>
+unique_task make_body(F&& f, A&&... a) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<A>&...>,
+                "otp::spawn: fn is not callable with these arguments");
+  static_assert((is_isolated<std::decay_t<A>>::value && ...),
+                "otp::spawn: an argument shares mutable state with the "
+                "spawner (pointer, reference, view or shared_ptr<T>); pass "
+                "owning values");
+  return unique_task(
+      [fn = std::decay_t<F>(std::forward<F>(f)),
+       args = std::tuple<std::decay_t<A>...>(std::forward<A>(a)...)]() mutable {
+        std::apply(fn, args);
+      });
+}
+} // namespace detail
+
+/// Start a process running `fn(args...)`; returns its pid at once.
+template <class F, class... A>
+pid spawn(F&& fn, A&&... args) {
+  return detail::spawn_task(
+      detail::current_runtime("otp::spawn"), spawn_options{},
+      detail::make_body(std::forward<F>(fn), std::forward<A>(args)...));
+}
+
+/// `spawn` with options.
+template <class F, class... A>
+pid spawn_opt(const spawn_options& opts, F&& fn, A&&... args) {
+  return detail::spawn_task(
+      detail::current_runtime("otp::spawn_opt"), opts,
+      detail::make_body(std::forward<F>(fn), std::forward<A>(args)...));
+}
+
+} // namespace otp
