@@ -34,8 +34,8 @@ void handle_signal(process* p, envelope* e) {
   if (e->kind == kind_exit_signal) {
     auto* sig = static_cast<exit_signal_envelope*>(e);
     if (sig->untrappable && !p->exiting) {
+      p->extras().pending_reason = sig->reason;
       p->exiting = true;
-      p->pending_reason = sig->reason;
     }
   }
   delete static_cast<exit_signal_envelope*>(e);
@@ -43,7 +43,7 @@ void handle_signal(process* p, envelope* e) {
 
 /// A sender won a `hibernating` inbox: start the process's next fiber.
 void revive(process* p) noexcept {
-  unique_task next = std::move(p->continuation);
+  unique_task next = std::move(p->extras_->continuation);
   p->rt->start(p, std::move(next), false);
 }
 
@@ -167,7 +167,7 @@ void mailbox_scan::take(envelope* e) noexcept {
 
 bool mailbox_scan::wait(clock::time_point deadline) {
   process* p = p_;
-  boost::fibers::context* ctx = boost::fibers::context::active();
+  boost::fibers::context* ctx = p->ctx.load(std::memory_order_relaxed);
   for (;;) {
     if (p->inbox.load(std::memory_order_acquire) != 0)
       return true;
@@ -176,7 +176,6 @@ bool mailbox_scan::wait(clock::time_point deadline) {
     const std::size_t e =
         ctx->waker_epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
     p->epoch = e;
-    p->ctx.store(ctx, std::memory_order_relaxed);
     std::uintptr_t expected = 0;
     if (!p->inbox.compare_exchange_strong(expected, waiting_word(e),
                                           std::memory_order_acq_rel,

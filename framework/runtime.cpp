@@ -48,11 +48,14 @@ runtime_options normalized(runtime_options o) {
   return o;
 }
 
-/// What a scheduler thread runs for one process.
+/// What a new fiber runs: processes, the first one being `p`.
 struct process_fiber {
+  runtime_impl* rt;
   process* p;
   unique_task body;
-  void operator()() { run_process(p, body); }
+  void operator()() {
+    rt->fiber_main(p, body, p->stacks == rt->default_stacks);
+  }
 };
 } // namespace
 
@@ -170,15 +173,18 @@ void runtime_impl::worker_main(unsigned index) {
         w.inject_state = waiting_word(e);
       }
     }
-    for (auto& r : batch) {
-      boost::fibers::fiber(boost::fibers::launch::post, std::allocator_arg,
-                           pooled_stack(*r.proc->stacks),
-                           process_fiber{r.proc, std::move(r.body)})
-          .detach();
-    }
+    for (auto& r : batch)
+      start(r.proc, std::move(r.body), false);
     if (batch.empty()) {
-      if (stop)
+      if (stop) {
+        // No fiber parks after this (see fiber_main); end the parked ones.
+        w.stopping = true;
+        for (idle_fiber* f : std::exchange(w.idle, {})) {
+          f->quit = true;
+          w.main_ctx->schedule(f->ctx);
+        }
         return;
+      }
       w.main_ctx->suspend();
     }
   }
@@ -187,8 +193,10 @@ void runtime_impl::worker_main(unsigned index) {
 worker* runtime_impl::current_worker() const noexcept {
   // context::active() also sets up Boost.Fiber on a foreign thread the first
   // time it is asked; that thread then simply is not one of ours.
-  boost::fibers::scheduler* s =
-      boost::fibers::context::active()->get_scheduler();
+  return worker_of(boost::fibers::context::active()->get_scheduler());
+}
+
+worker* runtime_impl::worker_of(boost::fibers::scheduler* s) const noexcept {
   for (const auto& w : workers_) {
     if (w->sched == s)
       return w.get();
@@ -209,16 +217,54 @@ void runtime_impl::inject(process* p, unique_task body) {
     w.main_ctx->wake(waiting_epoch(state));
 }
 
-void runtime_impl::start(process* p, unique_task body, bool dispatch) {
-  if (current_worker() == nullptr) {
+void runtime_impl::start(process* p, unique_task body, bool dispatch,
+                         boost::fibers::scheduler* sched) {
+  worker* w = sched != nullptr ? worker_of(sched) : current_worker();
+  if (w == nullptr) {
     inject(p, std::move(body));
     return;
   }
+  if (p->stacks != default_stacks || w->idle.empty()) {
+    new_fiber(p, std::move(body), dispatch);
+    return;
+  }
+  idle_fiber* f = w->idle.back();
+  w->idle.pop_back();
+  f->proc = p;
+  f->body = std::move(body);
+  boost::fibers::context* self = boost::fibers::context::active();
+  if (dispatch && !self->is_context(boost::fibers::type::pinned_context))
+    f->ctx->resume(self); // run the child now; we are queued right behind
+  else
+    self->schedule(f->ctx);
+}
+
+void runtime_impl::new_fiber(process* p, unique_task body, bool dispatch) {
   boost::fibers::fiber(dispatch ? boost::fibers::launch::dispatch
                                 : boost::fibers::launch::post,
                        std::allocator_arg, pooled_stack(*p->stacks),
-                       process_fiber{p, std::move(body)})
+                       process_fiber{this, p, std::move(body)})
       .detach();
+}
+
+void runtime_impl::fiber_main(process* p, unique_task& first,
+                              bool poolable) noexcept {
+  run_process(p, first);
+  if (!poolable)
+    return;
+  boost::fibers::context* const ctx = boost::fibers::context::active();
+  for (;;) {
+    // The thread we finished on (the fiber may have migrated).
+    worker* w = worker_of(ctx->get_scheduler());
+    if (w == nullptr || w->stopping || w->idle.size() >= idle_cap)
+      return;
+    idle_fiber me{ctx, nullptr, {}, false};
+    w->idle.push_back(&me);
+    me.ctx->suspend();
+    if (me.quit)
+      return;
+    run_process(me.proc, me.body);
+  }
 }
 
 process* runtime_impl::create_process(const spawn_options& o) {
@@ -236,7 +282,7 @@ process* runtime_impl::create_process(const spawn_options& o) {
   p->stacks = stacks;
   live_shard& sh = live_[p->serial % live_shards];
   {
-    std::lock_guard<std::mutex> lk(sh.m);
+    std::lock_guard<spin_mutex> lk(sh.m);
     p->live_next = sh.head;
     if (sh.head != nullptr)
       sh.head->live_prev = p;
@@ -251,7 +297,7 @@ process* runtime_impl::create_process(const spawn_options& o) {
 void runtime_impl::exited(process* p) noexcept {
   live_shard& sh = live_[p->serial % live_shards];
   {
-    std::lock_guard<std::mutex> lk(sh.m);
+    std::lock_guard<spin_mutex> lk(sh.m);
     if (p->live_prev != nullptr)
       p->live_prev->live_next = p->live_next;
     else
@@ -271,7 +317,7 @@ std::vector<pid> runtime_impl::snapshot() const {
   std::vector<pid> out;
   out.reserve(live());
   for (auto& sh : live_) {
-    std::lock_guard<std::mutex> lk(sh.m);
+    std::lock_guard<spin_mutex> lk(sh.m);
     for (process* p = sh.head; p != nullptr; p = p->live_next) {
       if (p->state.load(std::memory_order_acquire) == proc_state::dead)
         continue;
@@ -290,13 +336,15 @@ void runtime_impl::shutdown() {
     throw std::logic_error(
         "otp::runtime::shutdown called from one of its own processes");
   shut_down_.store(true, std::memory_order_release);
-  // Kill everything; processes spawned meanwhile get the signal on creation.
-  // Repeat until all are gone (a dying process may still spawn).
+  // Kill everything once; a process created from now on gets the signal as
+  // it is created (create_process), so one sweep reaches all. The sweep is
+  // repeated now and then only as a safety net.
+  shut_down_.store(true, std::memory_order_seq_cst);
   while (live() != 0) {
     for (const pid& p : snapshot())
       send_exit(p.get(), exit_reason::shutdown(), true);
     std::unique_lock<std::mutex> lk(idle_m_);
-    idle_cv_.wait_for(lk, std::chrono::milliseconds(50),
+    idle_cv_.wait_for(lk, std::chrono::seconds(2),
                       [&] { return live() == 0; });
   }
   for (auto& w : workers_) {
@@ -349,7 +397,7 @@ exit_reason runtime::run_task(detail::unique_task body) {
   exit_reason result;
   detail::process* p = impl_->create_process(spawn_options{});
   pid keep = pid::adopt(p, p->serial);
-  p->on_exit = [&](const exit_reason& why) {
+  p->extras().on_exit = [&](const exit_reason& why) {
     std::lock_guard<std::mutex> lk(m);
     result = why;
     done = true;

@@ -15,51 +15,87 @@ void scheduler_group::wake_thief(const worker_algo* except) noexcept {
 }
 
 worker_algo::worker_algo(scheduler_group& group, unsigned index) noexcept
-    : group_(group), index_(index) {
+    : group_(group), index_(index), shared_(group.algos.size() > 1) {
   // Each thread registers itself before the runtime lets any of them run.
   group_.algos[index] = this;
 }
 
 void worker_algo::awakened(context* ctx) noexcept {
+  if (ctx->is_context(type::dispatcher_context)) {
+    dispatcher_ = ctx;
+    return;
+  }
   const bool pinned = ctx->is_context(type::pinned_context);
   // A ready process belongs to no thread until one picks it, so any thread
   // may steal it (Boost.Fiber's work_stealing does the same).
   if (!pinned)
     ctx->detach();
+  if (!shared_) {
+    ctx->ready_link(queue_);
+    return;
+  }
   std::size_t n = 0;
   {
     std::lock_guard<spin_mutex> lk(lock_);
     ctx->ready_link(queue_);
-    if (!pinned)
-      n = stealable_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (!pinned) {
+      // Only changed under the lock: no read-modify-write needed.
+      n = stealable_.load(std::memory_order_relaxed) + 1;
+      stealable_.store(n, std::memory_order_relaxed);
+    }
   }
   if (n >= 2 && group_.sleepers.load(std::memory_order_relaxed) != 0)
     group_.wake_thief(this);
 }
 
+context* worker_algo::pop_local() noexcept {
+  if (!shared_) {
+    if (queue_.empty())
+      return nullptr;
+    context* ctx = &queue_.front();
+    queue_.pop_front();
+    return ctx;
+  }
+  std::lock_guard<spin_mutex> lk(lock_);
+  if (queue_.empty())
+    return nullptr;
+  context* ctx = &queue_.front();
+  queue_.pop_front();
+  if (!ctx->is_context(type::pinned_context))
+    stealable_.store(stealable_.load(std::memory_order_relaxed) - 1,
+                     std::memory_order_relaxed);
+  return ctx;
+}
+
 context* worker_algo::pick_next() noexcept {
   context* ctx = nullptr;
-  {
-    std::lock_guard<spin_mutex> lk(lock_);
-    if (!queue_.empty()) {
-      ctx = &queue_.front();
-      queue_.pop_front();
-      if (!ctx->is_context(type::pinned_context))
-        stealable_.fetch_sub(1, std::memory_order_relaxed);
-    }
+  if (dispatcher_ != nullptr &&
+      (++since_dispatch_ >= dispatch_every ||
+       remote_pending_.load(std::memory_order_relaxed))) {
+    ctx = std::exchange(dispatcher_, nullptr);
+    since_dispatch_ = 0;
+    remote_pending_.store(false, std::memory_order_relaxed);
+    return ctx;
   }
+  ctx = pop_local();
   if (ctx == nullptr)
     ctx = try_steal();
-  if (ctx != nullptr) {
-    picks_.fetch_add(1, std::memory_order_relaxed);
-    if (!ctx->is_context(type::pinned_context))
-      context::active()->attach(ctx);
+  if (ctx == nullptr) {
+    since_dispatch_ = 0;
+    return std::exchange(dispatcher_, nullptr);
   }
+  picks_.store(picks_.load(std::memory_order_relaxed) + 1,
+               std::memory_order_relaxed);
+  if (!ctx->is_context(type::pinned_context))
+    context::active()->attach(ctx);
   return ctx;
 }
 
 bool worker_algo::has_ready_fibers() const noexcept {
-  return stealable_.load(std::memory_order_relaxed) != 0;
+  if (!shared_)
+    return !queue_.empty();
+  std::lock_guard<spin_mutex> lk(lock_);
+  return !queue_.empty();
 }
 
 context* worker_algo::steal_from_back() noexcept {
@@ -68,7 +104,8 @@ context* worker_algo::steal_from_back() noexcept {
     if (!it->is_context(type::pinned_context)) {
       context* ctx = &*it;
       ctx->ready_unlink();
-      stealable_.fetch_sub(1, std::memory_order_relaxed);
+      stealable_.store(stealable_.load(std::memory_order_relaxed) - 1,
+                       std::memory_order_relaxed);
       return ctx;
     }
   }
@@ -152,6 +189,7 @@ void worker_algo::suspend_until(clock::time_point const& tp) noexcept {
 }
 
 void worker_algo::notify() noexcept {
+  remote_pending_.store(true, std::memory_order_relaxed);
   notified_.store(true, std::memory_order_seq_cst);
   if (sleeping_.load(std::memory_order_seq_cst)) {
     std::lock_guard<std::mutex> lk(sleep_mutex_);

@@ -52,7 +52,8 @@ void finish(process* p, const exit_reason& reason) noexcept {
   free_chain(p->save_head);
   p->save_head = p->save_tail = p->mark = p->pending_mark = nullptr;
   p->save_len = 0;
-  p->continuation.reset();
+  if (p->extras_)
+    p->extras_->continuation.reset();
   p->state.store(proc_state::dead, std::memory_order_release);
   if (reason.what_kind() == exit_reason::kind::exception) {
     try {
@@ -65,7 +66,9 @@ void finish(process* p, const exit_reason& reason) noexcept {
       // Reporting must never take the runtime down (e.g. out of memory).
     }
   }
-  auto on_exit = std::move(p->on_exit);
+  std::function<void(const exit_reason&)> on_exit;
+  if (p->extras_)
+    on_exit = std::move(p->extras_->on_exit);
   p->rt->exited(p);
   if (on_exit) {
     try {
@@ -83,8 +86,12 @@ void run_process(process* p, unique_task& body) noexcept {
   bool hibernated = false;
   {
     fiber_binding binding(p);
-    auto* ctx = boost::fibers::context::active();
-    // Epochs continue across fibers, so a waiting word is never reused.
+    auto* ctx = binding.context();
+    // Epochs only grow, for the process across fibers and for the fiber
+    // across processes, so a waiting word is never reused.
+    const std::size_t e = ctx->waker_epoch_.load(std::memory_order_relaxed);
+    if (p->epoch < e)
+      p->epoch = e;
     ctx->waker_epoch_.store(p->epoch, std::memory_order_relaxed);
     p->ctx.store(ctx, std::memory_order_release);
     for (;;) {
@@ -92,24 +99,22 @@ void run_process(process* p, unique_task& body) noexcept {
         check_signals(p);
         current();
         if (p->exiting)
-          reason = p->pending_reason;
+          reason = p->extras_->pending_reason;
         break;
       } catch (const hibernate_unwind&) {
-        current = std::move(p->continuation);
         if (p->exiting) {
-          reason = p->pending_reason;
+          reason = p->extras_->pending_reason;
           break;
         }
         p->epoch = ctx->waker_epoch_.load(std::memory_order_relaxed);
-        p->continuation = std::move(current);
         if (try_hibernate(p)) {
           hibernated = true;
           break;
         }
         // A message is already here: continue at once, on this unwound stack.
-        current = std::move(p->continuation);
+        current = std::move(p->extras_->continuation);
       } catch (const exit_unwind&) {
-        reason = p->pending_reason;
+        reason = p->extras_->pending_reason;
         break;
       } catch (const std::exception& e) {
         reason = exit_reason::exception(current_exception_type(), e.what());
@@ -128,15 +133,24 @@ void run_process(process* p, unique_task& body) noexcept {
     finish(p, reason);
 }
 
-runtime_impl* current_runtime(const char* what) {
-  return require_process(what)->rt;
-}
-
-pid spawn_task(runtime_impl* rt, const spawn_options& opts, unique_task body) {
+pid spawn_task(runtime_impl* rt, const spawn_options& opts, unique_task body,
+               const char* caller) {
+  // From one of rt's processes, its fiber names the scheduler thread without
+  // another thread-local lookup.
+  process* parent = current_process();
+  if (rt == nullptr) {
+    if (parent == nullptr)
+      require_process(caller);
+    rt = parent->rt;
+  }
+  boost::fibers::scheduler* sched =
+      parent != nullptr && parent->rt == rt
+          ? parent->ctx.load(std::memory_order_relaxed)->get_scheduler()
+          : nullptr;
   process* p = rt->create_process(opts);
   pid result = pid::adopt(p, p->serial);
   try {
-    rt->start(p, std::move(body), true);
+    rt->start(p, std::move(body), true, sched);
   } catch (...) {
     // No fiber could be made (out of memory): the process never existed.
     p->inbox.store(inbox_closed, std::memory_order_release);

@@ -39,9 +39,11 @@ namespace detail {
 class runtime_impl;
 struct process;
 
-/// Start `body` as a new process of `rt`.
-pid spawn_task(runtime_impl* rt, const spawn_options& opts, unique_task body);
-runtime_impl* current_runtime(const char* what);
+/// Start `body` as a new process of `rt`, or, if `rt` is null, of the
+/// calling process's runtime (throwing `std::logic_error` naming `caller`
+/// outside a process).
+pid spawn_task(runtime_impl* rt, const spawn_options& opts, unique_task body,
+               const char* caller = "otp::spawn");
 
 template <class F, class... A>
 unique_task make_body(F&& f, A&&... a) {
@@ -63,7 +65,7 @@ unique_task make_body(F&& f, A&&... a) {
 template <class F, class... A>
 pid spawn(F&& fn, A&&... args) {
   return detail::spawn_task(
-      detail::current_runtime("otp::spawn"), spawn_options{},
+      nullptr, spawn_options{},
       detail::make_body(std::forward<F>(fn), std::forward<A>(args)...));
 }
 
@@ -71,8 +73,9 @@ pid spawn(F&& fn, A&&... args) {
 template <class F, class... A>
 pid spawn_opt(const spawn_options& opts, F&& fn, A&&... args) {
   return detail::spawn_task(
-      detail::current_runtime("otp::spawn_opt"), opts,
-      detail::make_body(std::forward<F>(fn), std::forward<A>(args)...));
+      nullptr, opts,
+      detail::make_body(std::forward<F>(fn), std::forward<A>(args)...),
+      "otp::spawn_opt");
 }
 
 } // namespace otp

@@ -85,7 +85,7 @@ void sleep(std::chrono::steady_clock::duration d) {
 namespace detail {
 void hibernate_task(unique_task continuation) {
   process* p = require_process("otp::hibernate");
-  p->continuation = std::move(continuation);
+  p->extras().continuation = std::move(continuation);
   throw hibernate_unwind{};
 }
 } // namespace detail

@@ -71,6 +71,17 @@ struct exit_unwind {};
 /// Thrown by `hibernate` to unwind the stack down to the process entry.
 struct hibernate_unwind {};
 
+/// The rarely used parts of a process, allocated on first use, so that the
+/// common process stays small (a million of them must fit).
+struct process_extras {
+  /// Why the process must exit (valid when `process::exiting`).
+  exit_reason pending_reason;
+  /// The continuation of a hibernating process.
+  unique_task continuation;
+  /// Called once with the final reason (used by `runtime::run`).
+  std::function<void(const exit_reason&)> on_exit;
+};
+
 struct process {
   explicit process(runtime_impl* r, std::uint64_t s) noexcept
       : serial(s), rt(r) {}
@@ -85,13 +96,16 @@ struct process {
   std::atomic<proc_state> state{proc_state::running};
   /// Set by exit signals so that suspension points notice them cheaply.
   std::atomic<bool> signal_hint{false};
+
+  // -- owner only -------------------------------------------------------
+  /// Set when an exit signal has decided that this process must die.
+  bool exiting = false;
+  std::uint32_t mark_id = 0;
   const std::uint64_t serial;
   runtime_impl* const rt;
   /// The fiber running this process (changes when a hibernated process is
   /// revived). Written by the owner before it publishes `waiting(e)`.
   std::atomic<boost::fibers::context*> ctx{nullptr};
-
-  // -- owner only -------------------------------------------------------
   envelope* save_head = nullptr;
   envelope* save_tail = nullptr;
   /// The receive mark (see `mailbox_mark`): messages up to and including this
@@ -99,26 +113,23 @@ struct process {
   envelope* mark = nullptr;
   /// The inbox top when the mark was taken; becomes `mark` when drained.
   envelope* pending_mark = nullptr;
-  std::uint32_t mark_id = 0;
-  std::uint32_t save_len = 0;
   /// Last epoch used; carried over to a new fiber so waiting words are unique
   /// for the whole life of the process.
   std::size_t epoch = 0;
-  /// Set when an exit signal has decided that this process must die.
-  bool exiting = false;
-  exit_reason pending_reason;
-  /// The continuation of a hibernating process.
-  unique_task continuation;
-  /// Called once with the final reason (used by `runtime::run`).
-  std::function<void(const exit_reason&)> on_exit;
+  std::uint32_t save_len = 0;
   /// Where this process gets its fiber stacks.
   stack_pool* stacks = nullptr;
+  std::unique_ptr<process_extras> extras_;
+
+  process_extras& extras() {
+    if (!extras_)
+      extras_ = std::make_unique<process_extras>();
+    return *extras_;
+  }
 
   // -- runtime bookkeeping (under the runtime's live-list lock) -----------
   process* live_prev = nullptr;
   process* live_next = nullptr;
-  /// Final reason, valid once `state == dead`.
-  exit_reason reason;
 };
 
 /// Binds the calling fiber to `p` for its lifetime, so that
@@ -130,6 +141,7 @@ public:
   ~fiber_binding();
   fiber_binding(const fiber_binding&) = delete;
   fiber_binding& operator=(const fiber_binding&) = delete;
+  boost::fibers::context* context() const noexcept { return ctx_; }
 
 private:
   boost::fibers::context* ctx_;

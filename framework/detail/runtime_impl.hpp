@@ -20,6 +20,15 @@
 
 namespace otp::detail {
 
+/// A fiber waiting in a worker's idle pool for its next process. It lives on
+/// that fiber's own stack.
+struct idle_fiber {
+  boost::fibers::context* ctx;
+  process* proc = nullptr;
+  unique_task body;
+  bool quit = false;
+};
+
 /// One scheduler thread.
 struct worker {
   std::thread thread;
@@ -36,6 +45,12 @@ struct worker {
   std::vector<request> injected;
   std::uintptr_t inject_state = 0; ///< 0 or waiting(epoch), under the lock
   bool stop = false;               ///< under the lock
+
+  // Finished processes leave their fiber here for the next spawn on this
+  // thread (owner thread only: no lock). `stopping` is set by the thread's
+  // main context before it drains the pool, so no fiber parks after that.
+  std::vector<idle_fiber*> idle;
+  bool stopping = false;
 };
 
 /// Threads that run `blocking(fn)` calls.
@@ -70,7 +85,13 @@ public:
   process* create_process(const spawn_options& opts);
   /// Start `body` as `p`'s fiber: on this thread if it is one of ours (run at
   /// once if `dispatch`), else through a scheduler thread's injection queue.
-  void start(process* p, unique_task body, bool dispatch);
+  /// `sched` is the caller's Boost.Fiber scheduler if the caller already
+  /// knows it (saves a thread-local lookup), else nullptr.
+  void start(process* p, unique_task body, bool dispatch,
+             boost::fibers::scheduler* sched = nullptr);
+  /// Run processes on the calling fiber, starting with `p`, and park it in
+  /// the idle pool between processes (see spawn.cpp).
+  void fiber_main(process* p, unique_task& body, bool poolable) noexcept;
   /// `p` has finished: drop it from the live list (releases its reference).
   void exited(process* p) noexcept;
 
@@ -87,7 +108,11 @@ public:
 private:
   void worker_main(unsigned index);
   void inject(process* p, unique_task body);
+  void new_fiber(process* p, unique_task body, bool dispatch);
   worker* current_worker() const noexcept;
+  worker* worker_of(boost::fibers::scheduler* s) const noexcept;
+
+  static constexpr std::size_t idle_cap = 1024;
 
   scheduler_group group_;
   std::vector<std::unique_ptr<worker>> workers_;
@@ -95,7 +120,7 @@ private:
 
   static constexpr unsigned live_shards = 16;
   struct alignas(64) live_shard {
-    std::mutex m;
+    spin_mutex m;
     process* head = nullptr;
   };
   mutable live_shard live_[live_shards];

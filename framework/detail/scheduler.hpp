@@ -2,9 +2,12 @@
 /// \file detail/scheduler.hpp
 /// The Boost.Fiber scheduling algorithm of the runtime's threads.
 ///
-/// - Each thread has a FIFO ready queue (with Boost's pinned main and
-///   dispatcher contexts in it, so timers and remote wake-ups are served even
-///   when the thread is always busy).
+/// - Each thread has a FIFO ready queue. Boost's dispatcher context (which
+///   moves remote wake-ups and expired timers to the ready queue) waits in a
+///   slot of its own: it runs when the queue is empty, when another thread
+///   has woken one of ours, or after `dispatch_every` picks, so two local
+///   processes talking switch directly to each other instead of through it,
+///   and timers are still served on a thread that is always busy.
 /// - Ready processes are detached from their thread; an idle thread steals
 ///   one when a victim has two or more ready, or has had one waiting while
 ///   it made no progress for `stuck_after` (a long-running process). Two
@@ -60,6 +63,9 @@ private:
   using queue_type = boost::fibers::scheduler::ready_queue_type;
   using clock = std::chrono::steady_clock;
 
+  static constexpr unsigned dispatch_every = 32;
+
+  boost::fibers::context* pop_local() noexcept;
   boost::fibers::context* steal_from_back() noexcept;
   /// True if some victim has work this thread may take; records progress.
   bool may_steal(unsigned victim, clock::time_point now) noexcept;
@@ -67,10 +73,14 @@ private:
 
   scheduler_group& group_;
   const unsigned index_;
-  spin_mutex lock_;
+  mutable spin_mutex lock_;
   queue_type queue_;
   std::atomic<std::size_t> stealable_{0}; ///< non-pinned contexts queued
   std::atomic<std::uint64_t> picks_{0};
+  boost::fibers::context* dispatcher_ = nullptr; ///< owner only
+  unsigned since_dispatch_ = 0;                    ///< owner only
+  const bool shared_; ///< more than one thread: queue needs the lock
+  std::atomic<bool> remote_pending_{false};
   std::atomic<bool> notified_{false};
   std::atomic<bool> sleeping_{false};
   std::mutex sleep_mutex_;
