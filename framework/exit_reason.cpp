@@ -21,6 +21,9 @@ const exit_reason::kind all_kinds[] = {
     exit_reason::kind::exception, exit_reason::kind::user};
 } // namespace
 
+exit_error::exit_error(exit_reason reason)
+    : reason_(std::move(reason)), what_("exit: " + reason_.to_string()) {}
+
 exit_reason exit_reason::shutdown(std::string detail) {
   return {kind::shutdown,
           std::make_shared<const text>(text{{}, std::move(detail)})};

@@ -10,6 +10,7 @@
 /// passing reasons around is cheap and thread-safe.
 
 #include <cstdint>
+#include <exception>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -80,6 +81,22 @@ private:
 
   kind kind_ = kind::normal;
   std::shared_ptr<const text> text_;
+};
+
+/// Thrown to make the calling process exit with `reason`, unwinding its stack
+/// (RAII runs), e.g. by `link` to a dead process or a failed `call`. If it
+/// escapes the process, the process ends with exactly `reason` (not with an
+/// exception reason). It may be caught like any exception; every API that
+/// throws it has a non-throwing variant returning a result instead.
+class exit_error : public std::exception {
+public:
+  explicit exit_error(exit_reason reason);
+  const exit_reason& reason() const noexcept { return reason_; }
+  const char* what() const noexcept override { return what_.c_str(); }
+
+private:
+  exit_reason reason_;
+  std::string what_;
 };
 
 /// `{"kind": "exception", "type": "...", "what": "..."}` and so on.

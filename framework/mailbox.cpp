@@ -11,6 +11,7 @@
 //   the sender that replaces it starts the process's next fiber.
 #include "framework/detail/mailbox_scan.hpp"
 #include "framework/detail/runtime_impl.hpp"
+#include "framework/signals.hpp"
 
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/detail/spinlock.hpp>
@@ -30,15 +31,100 @@ void append(process* p, envelope* e) noexcept {
   ++p->save_len;
 }
 
-void handle_signal(process* p, envelope* e) {
-  if (e->kind == kind_exit_signal) {
-    auto* sig = static_cast<exit_signal_envelope*>(e);
-    if (sig->untrappable && !p->exiting) {
-      p->extras().pending_reason = sig->reason;
-      p->exiting = true;
-    }
+template <class T>
+void deliver(process* p, T&& value) {
+  append(p, make_envelope<std::decay_t<T>>(std::forward<T>(value)));
+}
+
+void die(process* p, const exit_reason& r) {
+  if (!p->exiting) {
+    p->extras().pending_reason = r;
+    p->exiting = true;
   }
-  delete static_cast<exit_signal_envelope*>(e);
+}
+
+void handle_exit(process* p, signal_envelope* s) {
+  using k = exit_reason::kind;
+  const k what = s->reason.what_kind();
+  switch (s->flavour) {
+  case exit_flavour::runtime:
+    die(p, s->reason);
+    return;
+  case exit_flavour::exit_call:
+    if (what == k::kill) {
+      die(p, exit_reason::killed());
+    } else if (p->trap_exit) {
+      deliver(p, exit_message{std::move(s->from), std::move(s->reason)});
+    } else if (what != k::normal || s->from.get() == p) {
+      die(p, s->reason);
+    }
+    return;
+  case exit_flavour::link:
+    // The link may have been removed since the signal was sent: then it has
+    // no effect (Erlang's unlink guarantee).
+    if (!p->extras_ || p->extras_->links.erase(s->from) == 0)
+      return;
+    if (p->trap_exit)
+      deliver(p, exit_message{std::move(s->from), std::move(s->reason)});
+    else if (what != k::normal)
+      die(p, s->reason);
+    return;
+  }
+}
+
+void handle_signal(process* p, signal_envelope* s) {
+  switch (s->kind) {
+  case kind_exit_signal:
+    handle_exit(p, s);
+    break;
+  case kind_link:
+    if (s->from && s->from.get() != p)
+      p->extras().links.insert(s->from);
+    break;
+  case kind_unlink:
+    if (p->extras_)
+      p->extras_->links.erase(s->from);
+    break;
+  case kind_monitor:
+    p->extras().monitored_by.emplace(ref(s->ref), s->from);
+    break;
+  case kind_demonitor:
+    if (p->extras_)
+      p->extras_->monitored_by.erase(ref(s->ref));
+    break;
+  case kind_down:
+    // Delivered only while the monitor is active: after demonitor, no DOWN.
+    if (p->extras_ && p->extras_->monitors.erase(ref(s->ref)) != 0)
+      deliver(p, down_message{ref(s->ref), std::move(s->from),
+                              std::move(s->name), std::move(s->reason)});
+    break;
+  case kind_info_request:
+    answer_info(p, s);
+    break;
+  default:
+    break;
+  }
+  delete s;
+}
+
+/// A signal reached a process that has ended: answer as Erlang does.
+void bounce(process* dead, envelope* e) noexcept {
+  auto* s = static_cast<signal_envelope*>(e);
+  if (e->kind == kind_link && s->from) {
+    retain(dead);
+    send_exit(s->from.get(), pid::adopt(dead, dead->serial),
+              exit_reason::noproc(), exit_flavour::link);
+  } else if (e->kind == kind_monitor && s->from) {
+    retain(dead);
+    signal_envelope* down =
+        make_signal(kind_down, pid::adopt(dead, dead->serial));
+    down->ref = s->ref;
+    down->reason = exit_reason::noproc();
+    push(s->from.get(), down);
+  } else if (e->kind == kind_info_request) {
+    fail_info(s);
+  }
+  dispose(e);
 }
 
 /// A sender won a `hibernating` inbox: start the process's next fiber.
@@ -50,16 +136,23 @@ void revive(process* p) noexcept {
 } // namespace
 
 void push(process* p, envelope* e) noexcept {
-  if (e->kind != kind_message)
+  const bool signal = is_signal_kind(e->kind);
+  if (signal)
     p->signal_hint.store(true, std::memory_order_release);
   std::uintptr_t w = p->inbox.load(std::memory_order_acquire);
   for (;;) {
     if (w == inbox_closed) {
-      if (e->kind == kind_message)
-        destroy(e);
+      if (signal)
+        bounce(p, e);
       else
-        delete static_cast<exit_signal_envelope*>(e);
+        destroy(e);
       return;
+    }
+    if (e->kind == kind_info_request) {
+      static_cast<signal_envelope*>(e)->target_status =
+          is_waiting_word(w)         ? info_waiting
+          : w == inbox_hibernating   ? info_hibernating
+                                     : info_runnable;
     }
     if (is_waiting_word(w)) {
       e->next = nullptr;
@@ -112,8 +205,18 @@ bool drain(process* p) {
       if (e->kind == kind_message) {
         append(p, e);
         appended = true;
+      } else if (e->kind == kind_alias_message) {
+        if (p->extras_ && p->extras_->aliases.count(e->tag) != 0) {
+          e->kind = kind_message;
+          append(p, e);
+          appended = true;
+        } else {
+          destroy(e);
+        }
       } else {
-        handle_signal(p, e);
+        const std::uint32_t before = p->save_len;
+        handle_signal(p, static_cast<signal_envelope*>(e));
+        appended = appended || p->save_len != before;
       }
       if (is_mark) {
         p->mark = p->save_tail;

@@ -15,6 +15,7 @@
 /// A user struct is opaque to the check: keep its members owning values.
 
 #include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -127,7 +128,9 @@ struct envelope {
   envelope* next = nullptr;
   const type_desc* type = nullptr;
   std::uint32_t kind = 0;
-  std::uint32_t seq = 0;
+  /// For alias messages: the alias id; for `start_timer` messages: the
+  /// timer's ref (so `cancel_timer(.., {.flush = true})` can find it).
+  std::uint64_t tag = 0;
 };
 
 inline constexpr std::uint32_t kind_message = 0;

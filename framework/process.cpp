@@ -50,12 +50,31 @@ process* require_process(const char* what) {
   return p;
 }
 
-void send_exit(process* p, exit_reason reason, bool untrappable) noexcept {
-  auto* e = new exit_signal_envelope();
-  e->kind = kind_exit_signal;
-  e->reason = std::move(reason);
-  e->untrappable = untrappable;
-  push(p, e);
+signal_envelope* make_signal(std::uint32_t kind, pid from) {
+  auto* s = new signal_envelope();
+  s->kind = kind;
+  s->from = std::move(from);
+  return s;
+}
+
+void dispose(envelope* e) noexcept {
+  if (is_signal_kind(e->kind))
+    delete static_cast<signal_envelope*>(e);
+  else
+    destroy(e);
+}
+
+void send_exit(process* p, pid from, exit_reason reason,
+               exit_flavour flavour) noexcept {
+  signal_envelope* s = make_signal(kind_exit_signal, std::move(from));
+  s->reason = std::move(reason);
+  s->flavour = flavour;
+  push(p, s);
+}
+
+std::uint64_t serial_of(boost::fibers::context* ctx) noexcept {
+  boost::fibers::fiber_properties* props = ctx->get_properties();
+  return props != nullptr ? static_cast<fiber_link*>(props)->proc->serial : 0;
 }
 
 void check_signals(process* p) {

@@ -1,6 +1,7 @@
 #include "framework/runtime.hpp"
 
 #include "framework/detail/runtime_impl.hpp"
+#include "framework/log.hpp"
 
 #include <boost/fiber/all.hpp>
 #include <stdexcept>
@@ -34,6 +35,9 @@ void validate(const runtime_options& o) {
     throw std::invalid_argument(
         "runtime_options::blocking_threads must be at most 4096 (got " +
         std::to_string(o.blocking_threads) + ")");
+  if (o.long_schedule.count() < 0)
+    throw std::invalid_argument("runtime_options::long_schedule must not be "
+                                "negative (0 turns the watchdog off)");
   if (o.idle_spin.count() < 0)
     throw std::invalid_argument("runtime_options::idle_spin must not be "
                                 "negative");
@@ -125,6 +129,7 @@ runtime_impl::runtime_impl(const runtime_options& o)
     workers_[i]->thread = std::thread([this, i, &m, &cv, &ready, &go] {
       worker& w = *workers_[i];
       boost::fibers::use_scheduling_algorithm<worker_algo>(group_, i);
+      w.algo = group_.algos[i];
       w.main_ctx = boost::fibers::context::active();
       w.sched = w.main_ctx->get_scheduler();
       {
@@ -143,6 +148,45 @@ runtime_impl::runtime_impl(const runtime_options& o)
     cv.notify_all();
   }
   blocking.start(opts.blocking_threads);
+  timers.start();
+  if (opts.long_schedule.count() > 0)
+    watchdog_ = std::thread([this] { watchdog_loop(); });
+}
+
+void runtime_impl::watchdog_loop() {
+  struct seen {
+    std::uint64_t serial = 0;
+    std::uint64_t picks = 0;
+    std::chrono::steady_clock::time_point since{};
+    bool warned = false;
+  };
+  std::vector<seen> last(workers_.size());
+  const auto period = std::max(std::chrono::milliseconds(1),
+                               std::min(std::chrono::milliseconds(100),
+                                        opts.long_schedule / 4));
+  std::unique_lock<std::mutex> lk(watchdog_m_);
+  while (!watchdog_cv_.wait_for(lk, period, [&] { return watchdog_stop_; })) {
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      const std::uint64_t serial = workers_[i]->algo->running();
+      const std::uint64_t picks = workers_[i]->algo->picks();
+      seen& s = last[i];
+      if (serial != s.serial || picks != s.picks) {
+        s = seen{serial, picks, now, false};
+        continue;
+      }
+      if (serial != 0 && !s.warned && now - s.since >= opts.long_schedule) {
+        s.warned = true;
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+            now - s.since);
+        log(log_level::warning, pid(),
+            "[warning] Process <0." + std::to_string(serial) +
+                ".0> has run for " + std::to_string(ms.count()) +
+                " ms without suspending; it holds scheduler thread " +
+                std::to_string(i) + " (long_schedule)");
+      }
+    }
+  }
 }
 
 runtime_impl::~runtime_impl() { shutdown(); }
@@ -290,7 +334,7 @@ process* runtime_impl::create_process(const spawn_options& o) {
   }
   live_count_.fetch_add(1, std::memory_order_acq_rel);
   if (shut_down_.load(std::memory_order_acquire))
-    send_exit(p, exit_reason::shutdown(), true);
+    send_exit(p, pid(), exit_reason::shutdown(), exit_flavour::runtime);
   return p;
 }
 
@@ -342,11 +386,20 @@ void runtime_impl::shutdown() {
   shut_down_.store(true, std::memory_order_seq_cst);
   while (live() != 0) {
     for (const pid& p : snapshot())
-      send_exit(p.get(), exit_reason::shutdown(), true);
+      send_exit(p.get(), pid(), exit_reason::shutdown(),
+                exit_flavour::runtime);
     std::unique_lock<std::mutex> lk(idle_m_);
     idle_cv_.wait_for(lk, std::chrono::seconds(2),
                       [&] { return live() == 0; });
   }
+  timers.stop();
+  {
+    std::lock_guard<std::mutex> lk(watchdog_m_);
+    watchdog_stop_ = true;
+  }
+  watchdog_cv_.notify_all();
+  if (watchdog_.joinable())
+    watchdog_.join();
   for (auto& w : workers_) {
     std::uintptr_t state;
     {
@@ -379,6 +432,12 @@ void runtime::shutdown() { impl_->shutdown(); }
 std::size_t runtime::process_count() const noexcept { return impl_->live(); }
 
 std::vector<pid> runtime::processes() const { return impl_->snapshot(); }
+
+pid runtime::whereis(const std::string& name) const {
+  return impl_->whereis(name);
+}
+
+std::size_t runtime::timer_count() const { return impl_->timers.pending(); }
 
 unsigned runtime::threads() const noexcept { return impl_->opts.threads; }
 

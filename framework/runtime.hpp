@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace otp {
@@ -46,6 +47,10 @@ struct runtime_options {
   unsigned blocking_threads = 0;
   /// How long an idle scheduler thread spins before it sleeps.
   std::chrono::microseconds idle_spin{50};
+  /// Warn (log_level::warning, naming the pid) when a process runs this long
+  /// without suspending: it holds its scheduler thread, and nothing can stop
+  /// it until it suspends (BEAM's long_schedule monitor). 0 turns it off.
+  std::chrono::milliseconds long_schedule{500};
 };
 
 /// The process runtime.
@@ -95,6 +100,10 @@ public:
   std::vector<pid> processes() const;
   /// Scheduler threads.
   unsigned threads() const noexcept;
+  /// The process registered as `name` in this runtime, or the null pid.
+  pid whereis(const std::string& name) const;
+  /// Pending timers.
+  std::size_t timer_count() const;
   const runtime_options& options() const noexcept;
 
   /// Internal.

@@ -1,5 +1,7 @@
 #include "framework/detail/scheduler.hpp"
 
+#include "framework/detail/process.hpp"
+
 namespace otp::detail {
 
 using boost::fibers::context;
@@ -75,6 +77,7 @@ context* worker_algo::pick_next() noexcept {
     ctx = std::exchange(dispatcher_, nullptr);
     since_dispatch_ = 0;
     remote_pending_.store(false, std::memory_order_relaxed);
+    running_.store(0, std::memory_order_relaxed);
     return ctx;
   }
   ctx = pop_local();
@@ -82,12 +85,17 @@ context* worker_algo::pick_next() noexcept {
     ctx = try_steal();
   if (ctx == nullptr) {
     since_dispatch_ = 0;
+    running_.store(0, std::memory_order_relaxed);
     return std::exchange(dispatcher_, nullptr);
   }
   picks_.store(picks_.load(std::memory_order_relaxed) + 1,
                std::memory_order_relaxed);
-  if (!ctx->is_context(type::pinned_context))
+  if (!ctx->is_context(type::pinned_context)) {
     context::active()->attach(ctx);
+    running_.store(serial_of(ctx), std::memory_order_relaxed);
+  } else {
+    running_.store(0, std::memory_order_relaxed);
+  }
   return ctx;
 }
 

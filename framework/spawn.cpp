@@ -4,6 +4,7 @@
 #include "framework/detail/mailbox_scan.hpp"
 #include "framework/detail/runtime_impl.hpp"
 #include "framework/log.hpp"
+#include "framework/signals.hpp"
 
 #include <boost/fiber/context.hpp>
 #include <cxxabi.h>
@@ -13,6 +14,24 @@
 namespace otp::detail {
 
 namespace {
+
+/// `throw 42;` and the like: Erlang's `{nocatch, Value}`. Simple values are
+/// shown; anything else is named by its type only.
+std::string nocatch_text() {
+  try {
+    throw;
+  } catch (int v) {
+    return "nocatch: " + std::to_string(v);
+  } catch (long v) {
+    return "nocatch: " + std::to_string(v);
+  } catch (const char* v) {
+    return std::string("nocatch: ") + (v != nullptr ? v : "(null)");
+  } catch (const std::string& v) {
+    return "nocatch: " + v;
+  } catch (...) {
+    return "nocatch";
+  }
+}
 
 std::string current_exception_type() {
   const std::type_info* t = abi::__cxa_current_exception_type();
@@ -31,30 +50,108 @@ bool try_hibernate(process* p) noexcept {
                                           std::memory_order_acquire);
 }
 
-void free_chain(envelope* e) noexcept {
-  while (e != nullptr) {
+/// The signals still in the mailbox when it closes arrived before the
+/// process ended: links and monitors they ask for exist (and will hear the
+/// real reason); everything else is dropped.
+void final_drain(process* p, envelope* chain) noexcept {
+  envelope* rev = nullptr;
+  while (chain != nullptr) {
+    envelope* next = chain->next;
+    chain->next = rev;
+    rev = chain;
+    chain = next;
+  }
+  for (envelope* e = rev; e != nullptr;) {
     envelope* next = e->next;
-    if (e->kind == kind_message)
-      destroy(e);
-    else
-      delete static_cast<exit_signal_envelope*>(e);
+    auto* s = static_cast<signal_envelope*>(e);
+    try {
+      switch (e->kind) {
+      case kind_link:
+        if (s->from && s->from.get() != p)
+          p->extras().links.insert(s->from);
+        break;
+      case kind_unlink:
+        if (p->extras_)
+          p->extras_->links.erase(s->from);
+        break;
+      case kind_monitor:
+        p->extras().monitored_by.emplace(ref(s->ref), s->from);
+        break;
+      case kind_demonitor:
+        if (p->extras_)
+          p->extras_->monitored_by.erase(ref(s->ref));
+        break;
+      case kind_info_request:
+        fail_info(s);
+        break;
+      default:
+        break;
+      }
+    } catch (...) {
+      // Out of memory while ending: the link or monitor is lost.
+    }
+    dispose(e);
     e = next;
   }
 }
 
-/// The process has ended with `reason`: close its mailbox, report a crash,
-/// leave the live list.
+void free_queue(envelope* e) noexcept {
+  while (e != nullptr) {
+    envelope* next = e->next;
+    dispose(e);
+    e = next;
+  }
+}
+
+/// Tell links and monitors; drop the monitors this process held.
+void propagate(process* p, const exit_reason& reason) noexcept {
+  if (!p->extras_)
+    return;
+  process_extras& x = *p->extras_;
+  retain(p);
+  const pid me = pid::adopt(p, p->serial);
+  for (const pid& l : x.links)
+    send_exit(l.get(), me, reason, exit_flavour::link);
+  for (const auto& [r, watcher] : x.monitored_by) {
+    try {
+      signal_envelope* down = make_signal(kind_down, me);
+      down->ref = r.id();
+      down->reason = reason;
+      push(watcher.get(), down);
+    } catch (...) {
+    }
+  }
+  for (const auto& [r, target] : x.monitors) {
+    try {
+      signal_envelope* off = make_signal(kind_demonitor, me);
+      off->ref = r.id();
+      push(target.get(), off);
+    } catch (...) {
+    }
+  }
+  x.links.clear();
+  x.monitored_by.clear();
+  x.monitors.clear();
+  x.aliases.clear();
+}
+
+/// The process has ended with `reason`: close its mailbox, tell its links
+/// and monitors, release its name, report a crash, leave the live list.
 void finish(process* p, const exit_reason& reason) noexcept {
   const std::uintptr_t w =
       p->inbox.exchange(inbox_closed, std::memory_order_acq_rel);
-  if (is_envelope_word(w))
-    free_chain(reinterpret_cast<envelope*>(w));
-  free_chain(p->save_head);
+  free_queue(p->save_head);
   p->save_head = p->save_tail = p->mark = p->pending_mark = nullptr;
   p->save_len = 0;
+  if (is_envelope_word(w))
+    final_drain(p, reinterpret_cast<envelope*>(w));
   if (p->extras_)
     p->extras_->continuation.reset();
+  // From here on a link or monitor request bounces (noproc).
   p->state.store(proc_state::dead, std::memory_order_release);
+  if (p->named.load(std::memory_order_acquire))
+    p->rt->release_name(p);
+  propagate(p, reason);
   if (reason.what_kind() == exit_reason::kind::exception) {
     try {
       retain(p);
@@ -116,12 +213,15 @@ void run_process(process* p, unique_task& body) noexcept {
       } catch (const exit_unwind&) {
         reason = p->extras_->pending_reason;
         break;
+      } catch (const exit_error& e) {
+        reason = p->exiting ? p->extras_->pending_reason : e.reason();
+        break;
       } catch (const std::exception& e) {
         reason = exit_reason::exception(current_exception_type(), e.what());
         break;
       } catch (...) {
         reason = exit_reason::exception(current_exception_type(),
-                                        "non-standard exception");
+                                        nocatch_text());
         break;
       }
     }
@@ -135,6 +235,12 @@ void run_process(process* p, unique_task& body) noexcept {
 
 pid spawn_task(runtime_impl* rt, const spawn_options& opts, unique_task body,
                const char* caller) {
+  return spawn_with(rt, opts, std::move(body), caller, spawn_link_mode::none,
+                    nullptr);
+}
+
+pid spawn_with(runtime_impl* rt, const spawn_options& opts, unique_task body,
+               const char* caller, spawn_link_mode mode, ref* mon) {
   // From one of rt's processes, its fiber names the scheduler thread without
   // another thread-local lookup.
   process* parent = current_process();
@@ -149,6 +255,20 @@ pid spawn_task(runtime_impl* rt, const spawn_options& opts, unique_task body,
           : nullptr;
   process* p = rt->create_process(opts);
   pid result = pid::adopt(p, p->serial);
+  if (mode != spawn_link_mode::none) {
+    // Set up before the child runs: it cannot end unobserved.
+    retain(parent);
+    pid parent_pid = pid::adopt(parent, parent->serial);
+    if (mode == spawn_link_mode::link) {
+      parent->extras().links.insert(result);
+      p->extras().links.insert(std::move(parent_pid));
+    } else {
+      const ref r = make_ref();
+      parent->extras().monitors.emplace(r, result);
+      p->extras().monitored_by.emplace(r, std::move(parent_pid));
+      *mon = r;
+    }
+  }
   try {
     rt->start(p, std::move(body), true, sched);
   } catch (...) {

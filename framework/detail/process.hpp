@@ -17,11 +17,17 @@
 #include "framework/detail/unique_task.hpp"
 #include "framework/exit_reason.hpp"
 #include "framework/message.hpp"
+#include "framework/pid.hpp"
+#include "framework/ref.hpp"
+#include "framework/spawn.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace boost::fibers {
 class context;
@@ -52,15 +58,50 @@ inline constexpr bool is_envelope_word(std::uintptr_t w) noexcept {
 
 enum class proc_state : std::uint8_t { running, exiting, dead };
 
-/// Signal kinds carried in `envelope::kind` (0 is a user message).
+/// Signal kinds carried in `envelope::kind` (0 is a user message). Signals
+/// travel in the mailbox, in order with messages, and are handled by the
+/// receiver when it drains its inbox (mailbox.cpp).
 inline constexpr std::uint32_t kind_exit_signal = 1;
+inline constexpr std::uint32_t kind_link = 2;
+inline constexpr std::uint32_t kind_unlink = 3;
+inline constexpr std::uint32_t kind_monitor = 4;
+inline constexpr std::uint32_t kind_demonitor = 5;
+inline constexpr std::uint32_t kind_down = 6;
+/// A user message sent to an alias (`tag` = alias id): kept only if the
+/// alias is active when it is drained.
+inline constexpr std::uint32_t kind_alias_message = 7;
+inline constexpr std::uint32_t kind_info_request = 8;
 
-/// An exit signal in transit (the runtime's own kill on shutdown; links and
-/// `exit/2` build on it).
-struct exit_signal_envelope final : envelope {
-  exit_reason reason;
-  bool untrappable = false;
+inline constexpr bool is_signal_kind(std::uint32_t k) noexcept {
+  return k != kind_message && k != kind_alias_message;
+}
+
+/// Where an exit signal comes from; decides how it is handled.
+enum class exit_flavour : std::uint8_t {
+  runtime,   ///< the runtime's shutdown: untrappable
+  exit_call, ///< `exit(pid, reason)`
+  link,      ///< a linked process ended (or a link met a dead process)
 };
+
+struct info_slot;
+
+/// Every signal kind in one envelope type (signals are rare).
+struct signal_envelope final : envelope {
+  pid from;
+  exit_reason reason;
+  std::uint64_t ref = 0;
+  exit_flavour flavour = exit_flavour::exit_call;
+  /// For an info request: what the target was doing when it arrived.
+  std::uint8_t target_status = 0;
+  std::string name;
+  info_slot* slot = nullptr;
+};
+
+/// Make a signal of `kind` from `from` (may be null).
+signal_envelope* make_signal(std::uint32_t kind, pid from);
+
+/// Destroy any envelope, message or signal.
+void dispose(envelope* e) noexcept;
 
 /// Thrown at a suspension point to unwind a process that must exit. It does
 /// not derive from std::exception; if user code swallows it with
@@ -76,6 +117,13 @@ struct hibernate_unwind {};
 struct process_extras {
   /// Why the process must exit (valid when `process::exiting`).
   exit_reason pending_reason;
+  std::unordered_set<pid> links;
+  /// Monitors this process holds, by ref: the monitored pid.
+  std::unordered_map<ref, pid> monitors;
+  /// Monitors on this process, by ref: the watcher.
+  std::unordered_map<ref, pid> monitored_by;
+  /// Active aliases (ids).
+  std::unordered_set<std::uint64_t> aliases;
   /// The continuation of a hibernating process.
   unique_task continuation;
   /// Called once with the final reason (used by `runtime::run`).
@@ -96,10 +144,14 @@ struct process {
   std::atomic<proc_state> state{proc_state::running};
   /// Set by exit signals so that suspension points notice them cheaply.
   std::atomic<bool> signal_hint{false};
+  /// Has a registered name (the name itself lives in the runtime's
+  /// registry, under its lock).
+  std::atomic<bool> named{false};
 
   // -- owner only -------------------------------------------------------
   /// Set when an exit signal has decided that this process must die.
   bool exiting = false;
+  bool trap_exit = false;
   std::uint32_t mark_id = 0;
   const std::uint64_t serial;
   runtime_impl* const rt;
@@ -158,7 +210,28 @@ process* require_process(const char* what);
 void push(process* p, envelope* e) noexcept;
 
 /// Send an exit signal to `p` (in order with messages from the caller).
-void send_exit(process* p, exit_reason reason, bool untrappable) noexcept;
+void send_exit(process* p, pid from, exit_reason reason,
+               exit_flavour flavour) noexcept;
+
+/// What a process was doing when an info request reached it.
+inline constexpr std::uint8_t info_runnable = 0;
+inline constexpr std::uint8_t info_waiting = 1;
+inline constexpr std::uint8_t info_hibernating = 2;
+
+/// Answer a `process_info` request (the owner, while draining).
+void answer_info(process* p, signal_envelope* s);
+/// Answer a request that reached a dead process: "no such process".
+void fail_info(signal_envelope* s) noexcept;
+
+enum class spawn_link_mode { none, link, monitor };
+
+/// Spawn, and link or monitor the child from the calling process (which
+/// must exist unless `mode` is none) before the child runs.
+pid spawn_with(runtime_impl* rt, const spawn_options& opts, unique_task body,
+               const char* caller, spawn_link_mode mode, ref* mon);
+
+/// Serial of the process running on `ctx`, or 0 (for the watchdog).
+std::uint64_t serial_of(boost::fibers::context* ctx) noexcept;
 
 /// Move newly arrived messages into the save queue, handling signals.
 /// Returns true if a message was appended. Throws `exit_unwind` if a signal

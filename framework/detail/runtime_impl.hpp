@@ -8,6 +8,7 @@
 #include "framework/detail/scheduler.hpp"
 #include "framework/detail/spin_mutex.hpp"
 #include "framework/detail/stack_pool.hpp"
+#include "framework/detail/timer_service.hpp"
 #include "framework/detail/unique_task.hpp"
 #include "framework/runtime.hpp"
 
@@ -15,7 +16,9 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace otp::detail {
@@ -101,9 +104,20 @@ public:
   }
   std::vector<pid> snapshot() const;
 
+  // -- registry (under registry_m_) --------------------------------------
+  /// Throws std::invalid_argument naming the problem.
+  void register_name(const std::string& name, process* p);
+  void unregister_name(const std::string& name);
+  pid whereis(const std::string& name) const;
+  std::vector<std::string> registered() const;
+  std::string name_of(const process* p) const;
+  /// `p` has ended: drop its name, if it still has one.
+  void release_name(process* p) noexcept;
+
   const runtime_options opts;
   stack_pool* default_stacks;
   blocking_pool blocking;
+  timer_service timers{*this};
 
 private:
   void worker_main(unsigned index);
@@ -129,6 +143,16 @@ private:
   std::condition_variable idle_cv_;
   std::atomic<bool> shut_down_{false};
   std::mutex shutdown_m_;
+
+  mutable std::mutex registry_m_;
+  std::unordered_map<std::string, process*> names_;
+  std::unordered_map<const process*, std::string> name_of_;
+
+  void watchdog_loop();
+  std::thread watchdog_;
+  std::mutex watchdog_m_;
+  std::condition_variable watchdog_cv_;
+  bool watchdog_stop_ = false;
 };
 
 /// Run a process's code on the calling fiber (see spawn.cpp).

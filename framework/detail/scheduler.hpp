@@ -58,6 +58,14 @@ public:
   bool sleeping() const noexcept {
     return sleeping_.load(std::memory_order_seq_cst);
   }
+  /// For the watchdog: the serial of the process picked last (0 if the
+  /// thread is in the scheduler) and how many picks so far.
+  std::uint64_t running() const noexcept {
+    return running_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t picks() const noexcept {
+    return picks_.load(std::memory_order_relaxed);
+  }
 
 private:
   using queue_type = boost::fibers::scheduler::ready_queue_type;
@@ -77,6 +85,7 @@ private:
   queue_type queue_;
   std::atomic<std::size_t> stealable_{0}; ///< non-pinned contexts queued
   std::atomic<std::uint64_t> picks_{0};
+  std::atomic<std::uint64_t> running_{0};
   boost::fibers::context* dispatcher_ = nullptr; ///< owner only
   unsigned since_dispatch_ = 0;                    ///< owner only
   const bool shared_; ///< more than one thread: queue needs the lock
