@@ -225,7 +225,7 @@ bool drain(process* p) {
       e = next;
     }
   }
-  if (p->exiting)
+  if (must_unwind(p))
     throw exit_unwind{};
   return appended;
 }

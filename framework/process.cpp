@@ -3,6 +3,7 @@
 #include "framework/detail/runtime_impl.hpp"
 
 #include <boost/fiber/context.hpp>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -82,7 +83,7 @@ void check_signals(process* p) {
     p->signal_hint.store(false, std::memory_order_relaxed);
     drain(p);
   }
-  if (p->exiting)
+  if (must_unwind(p))
     throw exit_unwind{};
 }
 

@@ -137,7 +137,7 @@ void propagate(process* p, const exit_reason& reason) noexcept {
 
 /// The process has ended with `reason`: close its mailbox, tell its links
 /// and monitors, release its name, report a crash, leave the live list.
-void finish(process* p, const exit_reason& reason) noexcept {
+void finish(process* p, const exit_reason& reason, bool raised) noexcept {
   const std::uintptr_t w =
       p->inbox.exchange(inbox_closed, std::memory_order_acq_rel);
   free_queue(p->save_head);
@@ -152,7 +152,8 @@ void finish(process* p, const exit_reason& reason) noexcept {
   if (p->named.load(std::memory_order_acquire))
     p->rt->release_name(p);
   propagate(p, reason);
-  if (reason.what_kind() == exit_reason::kind::exception) {
+  // Only the process that raised reports; those its exit kills do not.
+  if (raised) {
     try {
       retain(p);
       pid who = pid::adopt(p, p->serial);
@@ -181,6 +182,7 @@ void run_process(process* p, unique_task& body) noexcept {
   exit_reason reason;
   unique_task current = std::move(body);
   bool hibernated = false;
+  bool raised = false;
   {
     fiber_binding binding(p);
     auto* ctx = binding.context();
@@ -218,10 +220,12 @@ void run_process(process* p, unique_task& body) noexcept {
         break;
       } catch (const std::exception& e) {
         reason = exit_reason::exception(current_exception_type(), e.what());
+        raised = true;
         break;
       } catch (...) {
         reason = exit_reason::exception(current_exception_type(),
                                         nocatch_text());
+        raised = true;
         break;
       }
     }
@@ -230,7 +234,7 @@ void run_process(process* p, unique_task& body) noexcept {
   }
   // `binding` is gone: this fiber no longer names the process.
   if (!hibernated)
-    finish(p, reason);
+    finish(p, reason, raised);
 }
 
 pid spawn_task(runtime_impl* rt, const spawn_options& opts, unique_task body,

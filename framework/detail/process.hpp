@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -237,6 +238,14 @@ std::uint64_t serial_of(boost::fibers::context* ctx) noexcept;
 /// Returns true if a message was appended. Throws `exit_unwind` if a signal
 /// decided that the process exits.
 bool drain(process* p);
+
+/// True if the process must unwind now: it is exiting, and no exception is
+/// already unwinding its stack (a destructor that receives or yields while
+/// the process unwinds must not throw a second exception: that would be
+/// std::terminate).
+inline bool must_unwind(const process* p) noexcept {
+  return p->exiting && std::uncaught_exceptions() == 0;
+}
 
 /// Throws the termination of the calling process if an exit signal arrived.
 /// Called at every suspension point.
