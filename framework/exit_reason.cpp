@@ -100,7 +100,7 @@ void to_json(nlohmann::json& j, const exit_reason& r) {
   j = nlohmann::json{{"kind", to_string(r.what_kind())}};
   switch (r.what_kind()) {
   case exit_reason::kind::shutdown:
-    if (!r.detail().empty())
+    if (r.has_detail())
       j["detail"] = r.detail();
     break;
   case exit_reason::kind::exception:

@@ -57,6 +57,9 @@ public:
   /// The shutdown detail, the exception's `what()` or the user text; empty
   /// otherwise.
   const std::string& detail() const noexcept;
+  /// True for `{shutdown, detail}` (even with an empty detail), exceptions
+  /// and user reasons.
+  bool has_detail() const noexcept { return text_ != nullptr; }
   /// The exception type name; empty unless `kind::exception`.
   const std::string& exception_type() const noexcept;
 

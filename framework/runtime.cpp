@@ -119,34 +119,32 @@ runtime_impl::runtime_impl(const runtime_options& o)
   group_.spin = opts.idle_spin;
   group_.stuck_after = std::chrono::microseconds(50);
   group_.algos.assign(opts.threads, nullptr);
-  std::mutex m;
-  std::condition_variable cv;
-  unsigned ready = 0;
-  bool go = false;
   for (unsigned i = 0; i < opts.threads; ++i)
     workers_.push_back(std::make_unique<worker>());
   for (unsigned i = 0; i < opts.threads; ++i) {
-    workers_[i]->thread = std::thread([this, i, &m, &cv, &ready, &go] {
+    workers_[i]->thread = std::thread([this, i] {
       worker& w = *workers_[i];
       boost::fibers::use_scheduling_algorithm<worker_algo>(group_, i);
       w.algo = group_.algos[i];
       w.main_ctx = boost::fibers::context::active();
       w.sched = w.main_ctx->get_scheduler();
       {
-        std::unique_lock<std::mutex> lk(m);
-        ++ready;
-        cv.notify_all();
-        cv.wait(lk, [&] { return go; });
+        // No thread runs a fiber before all have registered (stealing reads
+        // every thread's algorithm).
+        std::unique_lock<std::mutex> lk(start_m_);
+        ++start_ready_;
+        start_cv_.notify_all();
+        start_cv_.wait(lk, [&] { return start_go_; });
       }
       worker_main(i);
     });
   }
   {
-    std::unique_lock<std::mutex> lk(m);
-    cv.wait(lk, [&] { return ready == opts.threads; });
-    go = true;
-    cv.notify_all();
+    std::unique_lock<std::mutex> lk(start_m_);
+    start_cv_.wait(lk, [&] { return start_ready_ == opts.threads; });
+    start_go_ = true;
   }
+  start_cv_.notify_all();
   blocking.start(opts.blocking_threads);
   timers.start();
   if (opts.long_schedule.count() > 0)
@@ -223,9 +221,13 @@ void runtime_impl::worker_main(unsigned index) {
       if (stop) {
         // No fiber parks after this (see fiber_main); end the parked ones.
         w.stopping = true;
+        // Resume each one directly: it ends at once, on this thread. Made
+        // ready instead, it would sit detached in the queue, where Boost's
+        // scheduler teardown does not wait for it (and another thread could
+        // steal it from a destroyed queue).
         for (idle_fiber* f : std::exchange(w.idle, {})) {
           f->quit = true;
-          w.main_ctx->schedule(f->ctx);
+          f->ctx->resume(w.main_ctx);
         }
         return;
       }
@@ -251,12 +253,11 @@ worker* runtime_impl::worker_of(boost::fibers::scheduler* s) const noexcept {
 void runtime_impl::inject(process* p, unique_task body) {
   worker& w = *workers_[next_inject_.fetch_add(1, std::memory_order_relaxed) %
                         workers_.size()];
-  std::uintptr_t state;
-  {
-    std::lock_guard<spin_mutex> lk(w.inject_lock);
-    w.injected.push_back({p, std::move(body)});
-    state = std::exchange(w.inject_state, 0);
-  }
+  // Wake under the lock: the thread reads `stop` under it too, so it cannot
+  // exit (destroying its scheduler) while wake() is still using it.
+  std::lock_guard<spin_mutex> lk(w.inject_lock);
+  w.injected.push_back({p, std::move(body)});
+  const std::uintptr_t state = std::exchange(w.inject_state, 0);
   if (is_waiting_word(state))
     w.main_ctx->wake(waiting_epoch(state));
 }
@@ -400,20 +401,19 @@ void runtime_impl::shutdown() {
   watchdog_cv_.notify_all();
   if (watchdog_.joinable())
     watchdog_.join();
+  // Threads that wake our fibers from outside (blocking pool, timers) must be
+  // gone before the schedulers they wake into are destroyed.
+  blocking.stop();
   for (auto& w : workers_) {
-    std::uintptr_t state;
-    {
-      std::lock_guard<spin_mutex> lk(w->inject_lock);
-      w->stop = true;
-      state = std::exchange(w->inject_state, 0);
-    }
+    std::lock_guard<spin_mutex> lk(w->inject_lock);
+    w->stop = true;
+    const std::uintptr_t state = std::exchange(w->inject_state, 0);
     if (is_waiting_word(state))
-      w->main_ctx->wake(waiting_epoch(state));
+      w->main_ctx->wake(waiting_epoch(state)); // under the lock: see inject
   }
   for (auto& w : workers_)
     w->thread.join();
   workers_.clear();
-  blocking.stop();
 }
 
 } // namespace detail

@@ -167,6 +167,11 @@ void finish(process* p, const exit_reason& reason, bool raised) noexcept {
   std::function<void(const exit_reason&)> on_exit;
   if (p->extras_)
     on_exit = std::move(p->extras_->on_exit);
+  // A sender that claimed our last wait may still be inside wake(), in our
+  // scheduler's code. Once every process has ended the runtime may destroy
+  // its schedulers, so none may be in use by then.
+  while (p->wakers.load(std::memory_order_acquire) != 0)
+    __builtin_ia32_pause();
   p->rt->exited(p);
   if (on_exit) {
     try {

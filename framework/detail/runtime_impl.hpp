@@ -144,6 +144,11 @@ private:
   std::atomic<bool> shut_down_{false};
   std::mutex shutdown_m_;
 
+  std::mutex start_m_;
+  std::condition_variable start_cv_;
+  unsigned start_ready_ = 0;
+  bool start_go_ = false;
+
   mutable std::mutex registry_m_;
   std::unordered_map<std::string, process*> names_;
   std::unordered_map<const process*, std::string> name_of_;
