@@ -269,6 +269,10 @@ void runtime_impl::start(process* p, unique_task body, bool dispatch,
     inject(p, std::move(body));
     return;
   }
+  boost::fibers::context* self = boost::fibers::context::active();
+  dispatch = dispatch && !self->is_context(boost::fibers::type::pinned_context);
+  if (dispatch)
+    w->algo->resume_spawner_first();
   if (p->stacks != default_stacks || w->idle.empty()) {
     new_fiber(p, std::move(body), dispatch);
     return;
@@ -277,8 +281,7 @@ void runtime_impl::start(process* p, unique_task body, bool dispatch,
   w->idle.pop_back();
   f->proc = p;
   f->body = std::move(body);
-  boost::fibers::context* self = boost::fibers::context::active();
-  if (dispatch && !self->is_context(boost::fibers::type::pinned_context))
+  if (dispatch)
     f->ctx->resume(self); // run the child now; we are queued right behind
   else
     self->schedule(f->ctx);

@@ -32,14 +32,27 @@ void worker_algo::awakened(context* ctx) noexcept {
   // may steal it (Boost.Fiber's work_stealing does the same).
   if (!pinned)
     ctx->detach();
+  bool front = false;
+  if (spawner_first_) {
+    spawner_first_ = false;
+    front = ++lifo_streak_ <= lifo_limit;
+    if (!front)
+      lifo_streak_ = 0;
+  }
   if (!shared_) {
-    ctx->ready_link(queue_);
+    if (front)
+      queue_.push_front(*ctx);
+    else
+      ctx->ready_link(queue_);
     return;
   }
   std::size_t n = 0;
   {
     std::lock_guard<spin_mutex> lk(lock_);
-    ctx->ready_link(queue_);
+    if (front)
+      queue_.push_front(*ctx);
+    else
+      ctx->ready_link(queue_);
     if (!pinned) {
       // Only changed under the lock: no read-modify-write needed.
       n = stealable_.load(std::memory_order_relaxed) + 1;

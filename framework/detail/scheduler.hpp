@@ -55,6 +55,14 @@ public:
       std::chrono::steady_clock::time_point const& tp) noexcept override;
   void notify() noexcept override;
 
+  /// The next context made ready on this thread goes to the front of the
+  /// queue: a spawner that let its child run first resumes as soon as the
+  /// child suspends (depth first, so a process tree never builds a backlog
+  /// of half-started parents). Owner thread only. After `lifo_limit` such
+  /// turns in a row the spawner goes to the back, so a spawning loop does
+  /// not starve the other ready processes.
+  void resume_spawner_first() noexcept { spawner_first_ = true; }
+
   bool sleeping() const noexcept {
     return sleeping_.load(std::memory_order_seq_cst);
   }
@@ -72,6 +80,7 @@ private:
   using clock = std::chrono::steady_clock;
 
   static constexpr unsigned dispatch_every = 32;
+  static constexpr unsigned lifo_limit = 256;
 
   boost::fibers::context* pop_local() noexcept;
   boost::fibers::context* steal_from_back() noexcept;
@@ -88,6 +97,8 @@ private:
   std::atomic<std::uint64_t> running_{0};
   boost::fibers::context* dispatcher_ = nullptr; ///< owner only
   unsigned since_dispatch_ = 0;                    ///< owner only
+  bool spawner_first_ = false;                     ///< owner only
+  unsigned lifo_streak_ = 0;                       ///< owner only
   const bool shared_; ///< more than one thread: queue needs the lock
   std::atomic<bool> remote_pending_{false};
   std::atomic<bool> notified_{false};
