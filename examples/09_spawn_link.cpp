@@ -24,7 +24,8 @@ int main() {
   rt.run([] {
     otp::pid child = otp::spawn([] { throw std::runtime_error("oops"); });
     otp::ref watch = otp::monitor(child); // to know when it is gone
-    otp::receive([&](const otp::down_message& d) { return d.monitor == watch; });
+    otp::receive(
+        [&](const otp::down_message& d) { return d.monitor == watch; });
     std::cout << "1. spawn: child " << child << " crashed, parent "
               << otp::self() << " still alive: " << std::boolalpha
               << otp::alive(otp::self()) << "\n";
@@ -49,8 +50,8 @@ int main() {
 
   // 4. A monitor is one-way: the watcher is told, never killed.
   rt.run([] {
-    auto [child, ref] = otp::spawn_monitor(
-        [] { otp::exit(otp::exit_reason::user("boom")); });
+    auto [child, ref] =
+        otp::spawn_monitor([] { otp::exit(otp::exit_reason::user("boom")); });
     std::cout << "4. monitor: got " << otp::receive_as<otp::down_message>()
               << "\n";
   });

@@ -30,11 +30,11 @@ std::invoke_result_t<F&> blocking(F&& fn) {
   struct frame {
     F& fn;
     std::exception_ptr error;
-    std::conditional_t<std::is_void_v<R>, bool,
-                       std::optional<std::conditional_t<
-                           std::is_reference_v<R>,
-                           std::reference_wrapper<std::remove_reference_t<R>>,
-                           R>>>
+    std::conditional_t<
+        std::is_void_v<R>, bool,
+        std::optional<std::conditional_t<
+            std::is_reference_v<R>,
+            std::reference_wrapper<std::remove_reference_t<R>>, R>>>
         out{};
   } f{fn, nullptr};
   detail::run_blocking(

@@ -1,6 +1,7 @@
 #include "framework/exit_reason.hpp"
 
 #include <nlohmann/json.hpp>
+
 #include <ostream>
 #include <stdexcept>
 
@@ -15,14 +16,15 @@ namespace {
 const std::string empty_string;
 
 const exit_reason::kind all_kinds[] = {
-    exit_reason::kind::normal,  exit_reason::kind::shutdown,
-    exit_reason::kind::kill,    exit_reason::kind::killed,
-    exit_reason::kind::noproc,  exit_reason::kind::timeout,
+    exit_reason::kind::normal,    exit_reason::kind::shutdown,
+    exit_reason::kind::kill,      exit_reason::kind::killed,
+    exit_reason::kind::noproc,    exit_reason::kind::timeout,
     exit_reason::kind::exception, exit_reason::kind::user};
 } // namespace
 
 exit_error::exit_error(exit_reason reason)
-    : reason_(std::move(reason)), what_("exit: " + reason_.to_string()) {}
+    : reason_(std::move(reason)),
+      what_("exit: " + reason_.to_string()) {}
 
 exit_reason exit_reason::shutdown(std::string detail) {
   return {kind::shutdown,
@@ -66,8 +68,9 @@ bool operator==(const exit_reason& a, const exit_reason& b) noexcept {
   const bool bt = b.text_ != nullptr;
   if (at != bt)
     return false;
-  return !at || (a.text_->type == b.text_->type &&
-                 a.text_->detail == b.text_->detail);
+  return !at
+         || (a.text_->type == b.text_->type
+             && a.text_->detail == b.text_->detail);
 }
 
 std::ostream& operator<<(std::ostream& os, const exit_reason& r) {
@@ -121,13 +124,13 @@ std::string string_field(const nlohmann::json& j, const char* name,
   auto it = j.find(name);
   if (it == j.end()) {
     if (required)
-      throw std::invalid_argument(std::string("exit_reason JSON: missing \"") +
-                                  name + "\"");
+      throw std::invalid_argument(std::string("exit_reason JSON: missing \"")
+                                  + name + "\"");
     return {};
   }
   if (!it->is_string())
-    throw std::invalid_argument(std::string("exit_reason JSON: \"") + name +
-                                "\" must be a string");
+    throw std::invalid_argument(std::string("exit_reason JSON: \"") + name
+                                + "\" must be a string");
   return it->get<std::string>();
 }
 } // namespace
@@ -170,8 +173,8 @@ void from_json(const nlohmann::json& j, exit_reason& r) {
       return;
     }
   }
-  throw std::invalid_argument("exit_reason JSON: unknown \"kind\" \"" + k +
-                              "\"");
+  throw std::invalid_argument("exit_reason JSON: unknown \"kind\" \"" + k
+                              + "\"");
 }
 
 } // namespace otp

@@ -9,13 +9,13 @@
 /// never produce an error report. Copies share their text (immutable), so
 /// passing reasons around is cheap and thread-safe.
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <exception>
 #include <iosfwd>
 #include <memory>
 #include <string>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace otp {
 
@@ -80,7 +80,8 @@ private:
   struct text;
   explicit exit_reason(kind k) noexcept : kind_(k) {}
   exit_reason(kind k, std::shared_ptr<const text> t) noexcept
-      : kind_(k), text_(std::move(t)) {}
+      : kind_(k),
+        text_(std::move(t)) {}
 
   kind kind_ = kind::normal;
   std::shared_ptr<const text> text_;

@@ -150,9 +150,9 @@ void push(process* p, envelope* e) noexcept {
     }
     if (e->kind == kind_info_request) {
       static_cast<signal_envelope*>(e)->target_status =
-          is_waiting_word(w)         ? info_waiting
-          : w == inbox_hibernating   ? info_hibernating
-                                     : info_runnable;
+          is_waiting_word(w)       ? info_waiting
+          : w == inbox_hibernating ? info_hibernating
+                                   : info_runnable;
     }
     if (is_waiting_word(w)) {
       e->next = nullptr;

@@ -1,6 +1,7 @@
 #include "framework/message.hpp"
 
 #include <cxxabi.h>
+
 #include <cstdlib>
 #include <memory>
 #include <ostream>

@@ -39,16 +39,17 @@ namespace detail {
 template <class T, class = void>
 struct has_value_type : std::false_type {};
 template <class T>
-struct has_value_type<T, std::void_t<typename T::value_type>>
-    : std::true_type {};
+struct has_value_type<T, std::void_t<typename T::value_type>> : std::true_type {
+};
 
 template <class T>
 constexpr bool isolated_default() {
-  if constexpr (std::is_pointer_v<T> || std::is_reference_v<T> ||
-                std::is_member_pointer_v<T>)
+  if constexpr (std::is_pointer_v<
+                    T> || std::is_reference_v<T> || std::is_member_pointer_v<T>)
     return false;
-  else if constexpr (std::is_same_v<T, std::string> ||
-                     std::is_arithmetic_v<T> || std::is_enum_v<T>)
+  else if constexpr (
+      std::is_same_v<
+          T, std::string> || std::is_arithmetic_v<T> || std::is_enum_v<T>)
     return true;
   else if constexpr (has_value_type<T>::value) {
     using V = std::remove_cv_t<typename T::value_type>;
@@ -78,36 +79,34 @@ struct is_isolated<std::shared_ptr<T>> : std::is_const<T> {};
 template <class T>
 struct is_isolated<std::weak_ptr<T>> : std::is_const<T> {};
 template <class T, class D>
-struct is_isolated<std::unique_ptr<T, D>>
-    : is_isolated<std::remove_cv_t<T>> {};
+struct is_isolated<std::unique_ptr<T, D>> : is_isolated<std::remove_cv_t<T>> {};
 template <class A, class B>
 struct is_isolated<std::pair<A, B>>
-    : std::bool_constant<is_isolated<std::remove_cv_t<A>>::value &&
-                         is_isolated<std::remove_cv_t<B>>::value> {};
+    : std::bool_constant<is_isolated<std::remove_cv_t<A>>::value
+                         && is_isolated<std::remove_cv_t<B>>::value> {};
 template <class... Ts>
 struct is_isolated<std::tuple<Ts...>>
-    : std::bool_constant<(is_isolated<std::remove_cv_t<Ts>>::value && ...)> {
-};
+    : std::bool_constant<(is_isolated<std::remove_cv_t<Ts>>::value && ...)> {};
 template <class... Ts>
 struct is_isolated<std::variant<Ts...>>
-    : std::bool_constant<(is_isolated<std::remove_cv_t<Ts>>::value && ...)> {
-};
+    : std::bool_constant<(is_isolated<std::remove_cv_t<Ts>>::value && ...)> {};
 template <class T>
 struct is_isolated<std::optional<T>> : is_isolated<std::remove_cv_t<T>> {};
 
 /// A type that can be sent: a movable object type that shares no mutable
 /// state (see the file comment).
 template <class T>
-concept message = std::is_object_v<T> && !std::is_array_v<T> &&
-                  std::is_move_constructible_v<T> && is_isolated<T>::value;
+concept message =
+    std::is_object_v<T> && !std::is_array_v<
+        T> && std::is_move_constructible_v<T> && is_isolated<T>::value;
 
 /// The type that `send(pid, x)` puts in the mailbox for an argument `X`:
 /// `std::decay_t<X>`, except that string literals become `std::string`.
 template <class X>
-using message_type_t =
-    std::conditional_t<std::is_convertible_v<X, const char*> &&
-                           std::is_array_v<std::remove_reference_t<X>>,
-                       std::string, std::decay_t<X>>;
+using message_type_t = std::conditional_t<
+    std::is_convertible_v<
+        X, const char*> && std::is_array_v<std::remove_reference_t<X>>,
+    std::string, std::decay_t<X>>;
 
 // -- envelopes ---------------------------------------------------------------
 
@@ -143,7 +142,9 @@ struct typed_envelope final : envelope {
 };
 
 template <class T>
-concept printable = requires(std::ostream& os, const T& v) { os << v; };
+concept printable = requires(std::ostream& os, const T& v) {
+  os << v;
+};
 
 /// Demangled name of a type.
 std::string demangle(const std::type_info& info);
@@ -176,7 +177,9 @@ envelope* make_envelope(A&&... args) {
   return e;
 }
 
-inline void destroy(envelope* e) noexcept { e->type->destroy(e); }
+inline void destroy(envelope* e) noexcept {
+  e->type->destroy(e);
+}
 
 } // namespace detail
 

@@ -55,8 +55,7 @@ public:
   friend bool operator==(const pid& a, const pid& b) noexcept {
     return a.serial_ == b.serial_;
   }
-  friend std::strong_ordering operator<=>(const pid& a,
-                                          const pid& b) noexcept {
+  friend std::strong_ordering operator<=>(const pid& a, const pid& b) noexcept {
     return a.serial_ <=> b.serial_;
   }
   friend std::ostream& operator<<(std::ostream& os, const pid& p);

@@ -3,6 +3,7 @@
 #include "framework/detail/runtime_impl.hpp"
 
 #include <boost/fiber/context.hpp>
+
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -24,7 +25,8 @@ namespace {
 /// binding is cleared, so its operator delete does nothing.
 struct fiber_link final : boost::fibers::fiber_properties {
   fiber_link(boost::fibers::context* ctx, process* p) noexcept
-      : fiber_properties(ctx), proc(p) {}
+      : fiber_properties(ctx),
+        proc(p) {}
   static void operator delete(void*) noexcept {}
   process* proc;
 };
@@ -35,7 +37,9 @@ fiber_binding::fiber_binding(process* p) noexcept
   ctx_->set_properties(::new (static_cast<void*>(buf_)) fiber_link(ctx_, p));
 }
 
-fiber_binding::~fiber_binding() { ctx_->set_properties(nullptr); }
+fiber_binding::~fiber_binding() {
+  ctx_->set_properties(nullptr);
+}
 
 process* current_process() noexcept {
   boost::fibers::fiber_properties* props =
@@ -46,8 +50,8 @@ process* current_process() noexcept {
 process* require_process(const char* what) {
   process* p = current_process();
   if (p == nullptr)
-    throw std::logic_error(std::string(what) +
-                           " must be called from inside a process");
+    throw std::logic_error(std::string(what)
+                           + " must be called from inside a process");
   return p;
 }
 

@@ -4,9 +4,10 @@
 #include "framework/this_process.hpp"
 
 #include <boost/fiber/context.hpp>
+#include <nlohmann/json.hpp>
+
 #include <condition_variable>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
 namespace otp {
 

@@ -11,8 +11,9 @@
 #include "framework/pid.hpp"
 #include "framework/ref.hpp"
 
-#include <cstddef>
 #include <nlohmann/json_fwd.hpp>
+
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>

@@ -99,8 +99,9 @@ template <class Rep, class Period, class F>
 after_clause<std::decay_t<F>> after(std::chrono::duration<Rep, Period> d,
                                     F&& fn) {
   using namespace std::chrono;
-  const bool inf = duration_cast<milliseconds>(d) >= infinity ||
-                   d >= duration_cast<duration<Rep, Period>>(hours(24 * 365 * 100));
+  const bool inf =
+      duration_cast<milliseconds>(d) >= infinity
+      || d >= duration_cast<duration<Rep, Period>>(hours(24 * 365 * 100));
   return {inf ? steady_clock::duration::max()
               : duration_cast<steady_clock::duration>(d),
           inf, std::forward<F>(fn)};
@@ -191,8 +192,7 @@ R run_receive(process* p, std::uint32_t mark_id, A* after, Hs&... hs) {
     while (envelope* e = scan.next()) {
       std::size_t which = 0;
       std::size_t i = 0;
-      (void)((++i, handler_matches(hs, e) ? (which = i, true) : false) ||
-             ...);
+      (void)((++i, handler_matches(hs, e) ? (which = i, true) : false) || ...);
       if (which == 0)
         continue;
       scan.take(e);
@@ -202,8 +202,7 @@ R run_receive(process* p, std::uint32_t mark_id, A* after, Hs&... hs) {
         return;
       } else {
         std::optional<R> out;
-        ((++k == which ? (void)out.emplace(call_handler(hs, e)) : void()),
-         ...);
+        ((++k == which ? (void)out.emplace(call_handler(hs, e)) : void()), ...);
         return std::move(*out);
       }
     }
@@ -223,17 +222,19 @@ R run_receive(process* p, std::uint32_t mark_id, A* after, Hs&... hs) {
 template <class... Args>
 decltype(auto) receive_dispatch(std::uint32_t mark_id, Args&... args) {
   process* p = require_process("otp::receive");
-  constexpr std::size_t n_after = (std::size_t{is_after<Args>::value} + ... + 0);
+  constexpr std::size_t n_after =
+      (std::size_t{is_after<Args>::value} + ... + 0);
   static_assert(n_after <= 1, "otp::receive: at most one after(...) clause");
   if constexpr (n_after == 0) {
-    using R = typename common_result<typename handler_traits<Args>::result...>::type;
+    using R =
+        typename common_result<typename handler_traits<Args>::result...>::type;
     return run_receive<R, std::nullptr_t>(p, mark_id, nullptr, args...);
   } else {
     static_assert(is_after<std::tuple_element_t<sizeof...(Args) - 1,
                                                 std::tuple<Args...>>>::value,
                   "otp::receive: after(...) must be the last argument");
     auto all = std::tie(args...);
-    return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
       auto& a = std::get<sizeof...(Args) - 1>(all);
       using A = std::remove_reference_t<decltype(a)>;
       using R = typename common_result<
@@ -241,7 +242,8 @@ decltype(auto) receive_dispatch(std::uint32_t mark_id, Args&... args) {
               std::tuple_element_t<I, std::tuple<Args...>>>>::result...,
           typename after_result<A>::type>::type;
       return run_receive<R, A>(p, mark_id, &a, std::get<I>(all)...);
-    }(std::make_index_sequence<sizeof...(Args) - 1>{});
+    }
+    (std::make_index_sequence<sizeof...(Args) - 1>{});
   }
 }
 

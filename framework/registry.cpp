@@ -13,28 +13,28 @@ void runtime_impl::register_name(const std::string& name, process* p) {
     throw std::invalid_argument("otp::register_name: the name is empty");
   if (p == nullptr)
     throw std::invalid_argument("otp::register_name: the null pid names no "
-                                "process (name \"" + name + "\")");
+                                "process (name \""
+                                + name + "\")");
   if (p->rt != this)
-    throw std::invalid_argument("otp::register_name: <0." +
-                                std::to_string(p->serial) +
-                                ".0> belongs to another runtime");
+    throw std::invalid_argument("otp::register_name: <0."
+                                + std::to_string(p->serial)
+                                + ".0> belongs to another runtime");
   std::lock_guard<std::mutex> lk(registry_m_);
   auto taken = names_.find(name);
   if (taken != names_.end()) {
-    throw std::invalid_argument("otp::register_name: \"" + name +
-                                "\" is already registered to <0." +
-                                std::to_string(taken->second->serial) + ".0>");
+    throw std::invalid_argument(
+        "otp::register_name: \"" + name + "\" is already registered to <0."
+        + std::to_string(taken->second->serial) + ".0>");
   }
   auto old = name_of_.find(p);
   if (old != name_of_.end())
-    throw std::invalid_argument("otp::register_name: <0." +
-                                std::to_string(p->serial) +
-                                ".0> is already registered as \"" +
-                                old->second + "\"");
+    throw std::invalid_argument(
+        "otp::register_name: <0." + std::to_string(p->serial)
+        + ".0> is already registered as \"" + old->second + "\"");
   if (p->state.load(std::memory_order_acquire) == proc_state::dead)
-    throw std::invalid_argument("otp::register_name: <0." +
-                                std::to_string(p->serial) +
-                                ".0> is not alive (name \"" + name + "\")");
+    throw std::invalid_argument("otp::register_name: <0."
+                                + std::to_string(p->serial)
+                                + ".0> is not alive (name \"" + name + "\")");
   names_.emplace(name, p);
   name_of_.emplace(p, name);
   p->named.store(true, std::memory_order_release);
@@ -44,8 +44,8 @@ void runtime_impl::unregister_name(const std::string& name) {
   std::lock_guard<std::mutex> lk(registry_m_);
   auto it = names_.find(name);
   if (it == names_.end())
-    throw std::invalid_argument("otp::unregister_name: \"" + name +
-                                "\" is not registered");
+    throw std::invalid_argument("otp::unregister_name: \"" + name
+                                + "\" is not registered");
   it->second->named.store(false, std::memory_order_release);
   name_of_.erase(it->second);
   names_.erase(it);
@@ -88,8 +88,8 @@ void runtime_impl::release_name(process* p) noexcept {
 pid whereis_or_throw(const std::string& name) {
   pid p = require_process("otp::send")->rt->whereis(name);
   if (!p)
-    throw std::invalid_argument("otp::send: no process registered as \"" +
-                                name + "\"");
+    throw std::invalid_argument("otp::send: no process registered as \"" + name
+                                + "\"");
   return p;
 }
 

@@ -4,6 +4,7 @@
 #include "framework/log.hpp"
 
 #include <boost/fiber/all.hpp>
+
 #include <stdexcept>
 #include <string>
 
@@ -21,20 +22,20 @@ constexpr std::size_t min_stack_size = 16 * 1024;
 void validate(const runtime_options& o) {
   if (o.threads > 1024)
     throw std::invalid_argument(
-        "runtime_options::threads must be at most 1024 (got " +
-        std::to_string(o.threads) + ")");
+        "runtime_options::threads must be at most 1024 (got "
+        + std::to_string(o.threads) + ")");
   if (o.stack_size < min_stack_size)
     throw std::invalid_argument(
-        "runtime_options::stack_size must be at least 16384 bytes (got " +
-        std::to_string(o.stack_size) + ")");
+        "runtime_options::stack_size must be at least 16384 bytes (got "
+        + std::to_string(o.stack_size) + ")");
   if (o.stack_size > (std::size_t{1} << 30))
     throw std::invalid_argument(
-        "runtime_options::stack_size must be at most 1 GiB (got " +
-        std::to_string(o.stack_size) + ")");
+        "runtime_options::stack_size must be at most 1 GiB (got "
+        + std::to_string(o.stack_size) + ")");
   if (o.blocking_threads > 4096)
     throw std::invalid_argument(
-        "runtime_options::blocking_threads must be at most 4096 (got " +
-        std::to_string(o.blocking_threads) + ")");
+        "runtime_options::blocking_threads must be at most 4096 (got "
+        + std::to_string(o.blocking_threads) + ")");
   if (o.long_schedule.count() < 0)
     throw std::invalid_argument("runtime_options::long_schedule must not be "
                                 "negative (0 turns the watchdog off)");
@@ -105,13 +106,14 @@ void blocking_pool::loop() {
     // CAS always wins; done by hand to keep Boost.Fiber's per-thread state
     // off this thread.
     std::size_t expected = j.epoch;
-    if (j.ctx->waker_epoch_.compare_exchange_strong(
-            expected, j.epoch + 1, std::memory_order_acq_rel))
+    if (j.ctx->waker_epoch_.compare_exchange_strong(expected, j.epoch + 1,
+                                                    std::memory_order_acq_rel))
       j.ctx->get_scheduler()->schedule_from_remote(j.ctx);
   }
 }
 
-// -- runtime_impl --------------------------------------------------------------
+// -- runtime_impl
+// --------------------------------------------------------------
 
 runtime_impl::runtime_impl(const runtime_options& o)
     : opts(normalized(o)),
@@ -159,9 +161,9 @@ void runtime_impl::watchdog_loop() {
     bool warned = false;
   };
   std::vector<seen> last(workers_.size());
-  const auto period = std::max(std::chrono::milliseconds(1),
-                               std::min(std::chrono::milliseconds(100),
-                                        opts.long_schedule / 4));
+  const auto period = std::max(
+      std::chrono::milliseconds(1),
+      std::min(std::chrono::milliseconds(100), opts.long_schedule / 4));
   std::unique_lock<std::mutex> lk(watchdog_m_);
   while (!watchdog_cv_.wait_for(lk, period, [&] { return watchdog_stop_; })) {
     const auto now = std::chrono::steady_clock::now();
@@ -178,16 +180,18 @@ void runtime_impl::watchdog_loop() {
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
             now - s.since);
         log(log_level::warning, pid(),
-            "[warning] Process <0." + std::to_string(serial) +
-                ".0> has run for " + std::to_string(ms.count()) +
-                " ms without suspending; it holds scheduler thread " +
-                std::to_string(i) + " (long_schedule)");
+            "[warning] Process <0." + std::to_string(serial)
+                + ".0> has run for " + std::to_string(ms.count())
+                + " ms without suspending; it holds scheduler thread "
+                + std::to_string(i) + " (long_schedule)");
       }
     }
   }
 }
 
-runtime_impl::~runtime_impl() { shutdown(); }
+runtime_impl::~runtime_impl() {
+  shutdown();
+}
 
 void runtime_impl::worker_main(unsigned index) {
   worker& w = *workers_[index];
@@ -210,8 +214,8 @@ void runtime_impl::worker_main(unsigned index) {
       stop = w.stop;
       if (batch.empty() && !stop) {
         const std::size_t e =
-            w.main_ctx->waker_epoch_.fetch_add(1, std::memory_order_acq_rel) +
-            1;
+            w.main_ctx->waker_epoch_.fetch_add(1, std::memory_order_acq_rel)
+            + 1;
         w.inject_state = waiting_word(e);
       }
     }
@@ -251,8 +255,8 @@ worker* runtime_impl::worker_of(boost::fibers::scheduler* s) const noexcept {
 }
 
 void runtime_impl::inject(process* p, unique_task body) {
-  worker& w = *workers_[next_inject_.fetch_add(1, std::memory_order_relaxed) %
-                        workers_.size()];
+  worker& w = *workers_[next_inject_.fetch_add(1, std::memory_order_relaxed)
+                        % workers_.size()];
   // Wake under the lock: the thread reads `stop` under it too, so it cannot
   // exit (destroying its scheduler) while wake() is still using it.
   std::lock_guard<spin_mutex> lk(w.inject_lock);
@@ -321,11 +325,12 @@ process* runtime_impl::create_process(const spawn_options& o) {
     if (o.stack_size < min_stack_size || o.stack_size > (std::size_t{1} << 30))
       throw std::invalid_argument(
           "spawn_options::stack_size must be 0 (default) or between 16384 "
-          "bytes and 1 GiB (got " +
-          std::to_string(o.stack_size) + ")");
+          "bytes and 1 GiB (got "
+          + std::to_string(o.stack_size) + ")");
     stacks = &stack_pool::for_size(o.stack_size);
   }
-  auto* p = new process(this, next_serial.fetch_add(1, std::memory_order_relaxed));
+  auto* p =
+      new process(this, next_serial.fetch_add(1, std::memory_order_relaxed));
   p->refs.store(2, std::memory_order_relaxed);
   p->stacks = stacks;
   live_shard& sh = live_[p->serial % live_shards];
@@ -390,11 +395,9 @@ void runtime_impl::shutdown() {
   shut_down_.store(true, std::memory_order_seq_cst);
   while (live() != 0) {
     for (const pid& p : snapshot())
-      send_exit(p.get(), pid(), exit_reason::shutdown(),
-                exit_flavour::runtime);
+      send_exit(p.get(), pid(), exit_reason::shutdown(), exit_flavour::runtime);
     std::unique_lock<std::mutex> lk(idle_m_);
-    idle_cv_.wait_for(lk, std::chrono::seconds(2),
-                      [&] { return live() == 0; });
+    idle_cv_.wait_for(lk, std::chrono::seconds(2), [&] { return live() == 0; });
   }
   timers.stop();
   {
@@ -428,21 +431,33 @@ runtime::runtime() : runtime(runtime_options{}) {}
 runtime::runtime(runtime_options opts)
     : impl_(std::make_unique<detail::runtime_impl>(opts)) {}
 
-runtime::~runtime() { impl_->shutdown(); }
+runtime::~runtime() {
+  impl_->shutdown();
+}
 
-void runtime::shutdown() { impl_->shutdown(); }
+void runtime::shutdown() {
+  impl_->shutdown();
+}
 
-std::size_t runtime::process_count() const noexcept { return impl_->live(); }
+std::size_t runtime::process_count() const noexcept {
+  return impl_->live();
+}
 
-std::vector<pid> runtime::processes() const { return impl_->snapshot(); }
+std::vector<pid> runtime::processes() const {
+  return impl_->snapshot();
+}
 
 pid runtime::whereis(const std::string& name) const {
   return impl_->whereis(name);
 }
 
-std::size_t runtime::timer_count() const { return impl_->timers.pending(); }
+std::size_t runtime::timer_count() const {
+  return impl_->timers.pending();
+}
 
-unsigned runtime::threads() const noexcept { return impl_->opts.threads; }
+unsigned runtime::threads() const noexcept {
+  return impl_->opts.threads;
+}
 
 const runtime_options& runtime::options() const noexcept {
   return impl_->opts;

@@ -17,7 +17,9 @@ void scheduler_group::wake_thief(const worker_algo* except) noexcept {
 }
 
 worker_algo::worker_algo(scheduler_group& group, unsigned index) noexcept
-    : group_(group), index_(index), shared_(group.algos.size() > 1) {
+    : group_(group),
+      index_(index),
+      shared_(group.algos.size() > 1) {
   // Each thread registers itself before the runtime lets any of them run.
   group_.algos[index] = this;
 }
@@ -84,9 +86,9 @@ context* worker_algo::pop_local() noexcept {
 
 context* worker_algo::pick_next() noexcept {
   context* ctx = nullptr;
-  if (dispatcher_ != nullptr &&
-      (++since_dispatch_ >= dispatch_every ||
-       remote_pending_.load(std::memory_order_relaxed))) {
+  if (dispatcher_ != nullptr
+      && (++since_dispatch_ >= dispatch_every
+          || remote_pending_.load(std::memory_order_relaxed))) {
     ctx = std::exchange(dispatcher_, nullptr);
     since_dispatch_ = 0;
     remote_pending_.store(false, std::memory_order_relaxed);
@@ -187,8 +189,8 @@ void worker_algo::suspend_until(clock::time_point const& tp) noexcept {
   // thief only at two ready), so come back now and then to look.
   auto wake_at = tp;
   for (worker_algo* a : group_.algos) {
-    if (a != this && a->stealable_.load(std::memory_order_relaxed) != 0 &&
-        now + std::chrono::milliseconds(1) < wake_at)
+    if (a != this && a->stealable_.load(std::memory_order_relaxed) != 0
+        && now + std::chrono::milliseconds(1) < wake_at)
       wake_at = now + std::chrono::milliseconds(1);
   }
   group_.sleepers.fetch_add(1, std::memory_order_seq_cst);
@@ -198,8 +200,7 @@ void worker_algo::suspend_until(clock::time_point const& tp) noexcept {
     while (!notified_.load(std::memory_order_seq_cst)) {
       if (wake_at == clock::time_point::max()) {
         sleep_cv_.wait(lk);
-      } else if (sleep_cv_.wait_until(lk, wake_at) ==
-                 std::cv_status::timeout) {
+      } else if (sleep_cv_.wait_until(lk, wake_at) == std::cv_status::timeout) {
         break;
       }
     }

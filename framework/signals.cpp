@@ -156,8 +156,8 @@ bool unalias(const alias_ref& a) {
   process* me = detail::require_process("otp::unalias");
   // Messages that arrived while the alias was active are kept.
   detail::drain(me);
-  return a.pid.get() == me && me->extras_ != nullptr &&
-         me->extras_->aliases.erase(a.id.id()) != 0;
+  return a.pid.get() == me && me->extras_ != nullptr
+         && me->extras_->aliases.erase(a.id.id()) != 0;
 }
 
 namespace detail {

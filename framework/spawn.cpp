@@ -8,6 +8,7 @@
 
 #include <boost/fiber/context.hpp>
 #include <cxxabi.h>
+
 #include <exception>
 #include <typeinfo>
 
@@ -158,8 +159,8 @@ void finish(process* p, const exit_reason& reason, bool raised) noexcept {
       retain(p);
       pid who = pid::adopt(p, p->serial);
       log(log_level::error, who,
-          "[error] Process " + who.to_string() + " raised an exception\n** (" +
-              reason.exception_type() + ") " + reason.detail());
+          "[error] Process " + who.to_string() + " raised an exception\n** ("
+              + reason.exception_type() + ") " + reason.detail());
     } catch (...) {
       // Reporting must never take the runtime down (e.g. out of memory).
     }
@@ -228,8 +229,8 @@ void run_process(process* p, unique_task& body) noexcept {
         raised = true;
         break;
       } catch (...) {
-        reason = exit_reason::exception(current_exception_type(),
-                                        nocatch_text());
+        reason =
+            exit_reason::exception(current_exception_type(), nocatch_text());
         raised = true;
         break;
       }

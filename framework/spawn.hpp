@@ -47,17 +47,17 @@ pid spawn_task(runtime_impl* rt, const spawn_options& opts, unique_task body,
 
 template <class F, class... A>
 unique_task make_body(F&& f, A&&... a) {
-  static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<A>&...>,
+  // Arguments are copied in like messages (string literals become
+  // std::string).
+  static_assert(std::is_invocable_v<std::decay_t<F>&, message_type_t<A>&...>,
                 "otp::spawn: fn is not callable with these arguments");
-  static_assert((is_isolated<std::decay_t<A>>::value && ...),
+  static_assert((is_isolated<message_type_t<A>>::value && ...),
                 "otp::spawn: an argument shares mutable state with the "
                 "spawner (pointer, reference, view or shared_ptr<T>); pass "
                 "owning values");
-  return unique_task(
-      [fn = std::decay_t<F>(std::forward<F>(f)),
-       args = std::tuple<std::decay_t<A>...>(std::forward<A>(a)...)]() mutable {
-        std::apply(fn, args);
-      });
+  return unique_task([fn = std::decay_t<F>(std::forward<F>(f)),
+                      args = std::tuple<message_type_t<A>...>(std::forward<A>(
+                          a)...)]() mutable { std::apply(fn, args); });
 }
 } // namespace detail
 

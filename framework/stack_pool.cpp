@@ -1,14 +1,15 @@
 #include "framework/detail/stack_pool.hpp"
 
-#include <bit>
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/scheduler.hpp>
+#include <sys/mman.h>
+
+#include <bit>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <new>
-#include <sys/mman.h>
 
 namespace otp::detail {
 
@@ -86,8 +87,8 @@ boost::context::stack_context stack_pool::allocate() {
 void stack_pool::deallocate(boost::context::stack_context& sctx) noexcept {
   // The free-list link lives in the top word, on the page the fiber already
   // touched, so a free stack commits no extra memory.
-  auto* n = reinterpret_cast<free_node*>(static_cast<char*>(sctx.sp) -
-                                         sizeof(free_node));
+  auto* n = reinterpret_cast<free_node*>(static_cast<char*>(sctx.sp)
+                                         - sizeof(free_node));
   shard& sh = shards_[shard_index()];
   std::lock_guard<spin_mutex> lk(sh.lock);
   n->next = sh.head;

@@ -4,6 +4,7 @@
 #include "framework/detail/runtime_impl.hpp"
 
 #include <boost/fiber/operations.hpp>
+
 #include <ostream>
 
 namespace otp {
@@ -18,8 +19,9 @@ pid self() {
 }
 
 bool alive(const pid& p) noexcept {
-  return p && p.get()->state.load(std::memory_order_acquire) !=
-                  detail::proc_state::dead;
+  return p
+         && p.get()->state.load(std::memory_order_acquire)
+                != detail::proc_state::dead;
 }
 
 namespace {

@@ -8,7 +8,9 @@ namespace otp {
 
 namespace detail {
 
-timer_service::~timer_service() { stop(); }
+timer_service::~timer_service() {
+  stop();
+}
 
 void timer_service::start() {
   thread_ = std::thread([this] { loop(); });
@@ -36,7 +38,8 @@ void timer_service::add(std::uint64_t id, pid to, std::string name,
   bool earliest = false;
   {
     std::lock_guard<std::mutex> lk(m_);
-    auto it = timers_.emplace(when, entry{id, std::move(to), std::move(name), e});
+    auto it =
+        timers_.emplace(when, entry{id, std::move(to), std::move(name), e});
     by_id_.emplace(id, it);
     earliest = it == timers_.begin();
   }

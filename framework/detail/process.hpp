@@ -133,7 +133,8 @@ struct process_extras {
 
 struct process {
   explicit process(runtime_impl* r, std::uint64_t s) noexcept
-      : serial(s), rt(r) {}
+      : serial(s),
+        rt(r) {}
 
   // -- shared -----------------------------------------------------------
   std::atomic<std::uintptr_t> inbox{0};

@@ -19,10 +19,11 @@
 
 #include "framework/detail/spin_mutex.hpp"
 
-#include <atomic>
 #include <boost/fiber/algo/algorithm.hpp>
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/scheduler.hpp>
+
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -96,9 +97,9 @@ private:
   std::atomic<std::uint64_t> picks_{0};
   std::atomic<std::uint64_t> running_{0};
   boost::fibers::context* dispatcher_ = nullptr; ///< owner only
-  unsigned since_dispatch_ = 0;                    ///< owner only
-  bool spawner_first_ = false;                     ///< owner only
-  unsigned lifo_streak_ = 0;                       ///< owner only
+  unsigned since_dispatch_ = 0;                  ///< owner only
+  bool spawner_first_ = false;                   ///< owner only
+  unsigned lifo_streak_ = 0;                     ///< owner only
   const bool shared_; ///< more than one thread: queue needs the lock
   std::atomic<bool> remote_pending_{false};
   std::atomic<bool> notified_{false};

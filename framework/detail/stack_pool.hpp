@@ -10,8 +10,9 @@
 
 #include "framework/detail/spin_mutex.hpp"
 
-#include <atomic>
 #include <boost/context/stack_context.hpp>
+
+#include <atomic>
 #include <cstddef>
 #include <vector>
 

@@ -17,9 +17,9 @@ public:
   template <class F, class D = std::decay_t<F>,
             class = std::enable_if_t<!std::is_same_v<D, unique_task>>>
   unique_task(F&& f) { // NOLINT: implicit by design, like std::function
-    if constexpr (sizeof(D) <= sizeof(buf_) &&
-                  alignof(D) <= alignof(std::max_align_t) &&
-                  std::is_nothrow_move_constructible_v<D>) {
+    if constexpr (sizeof(D) <= sizeof(buf_)
+                  && alignof(D) <= alignof(std::max_align_t)
+                  && std::is_nothrow_move_constructible_v<D>) {
       ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
       ops_ = &inline_ops<D>;
     } else {
@@ -62,20 +62,24 @@ private:
     void (*destroy)(void*) noexcept;
   };
   template <class D>
-  static constexpr ops inline_ops{
-      [](void* b) { (*static_cast<D*>(b))(); },
-      [](void* from, void* to) noexcept {
-        ::new (to) D(std::move(*static_cast<D*>(from)));
-        static_cast<D*>(from)->~D();
-      },
-      [](void* b) noexcept { static_cast<D*>(b)->~D(); }};
+  static constexpr ops inline_ops{[](void* b) { (*static_cast<D*>(b))(); },
+                                  [](void* from, void* to) noexcept {
+                                    ::new (to)
+                                        D(std::move(*static_cast<D*>(from)));
+                                    static_cast<D*>(from)->~D();
+                                  },
+                                  [](void* b) noexcept {
+                                    static_cast<D*>(b)->~D();
+                                  }};
   template <class D>
-  static constexpr ops heap_ops{
-      [](void* b) { (**static_cast<D**>(b))(); },
-      [](void* from, void* to) noexcept {
-        *static_cast<D**>(to) = *static_cast<D**>(from);
-      },
-      [](void* b) noexcept { delete *static_cast<D**>(b); }};
+  static constexpr ops heap_ops{[](void* b) { (**static_cast<D**>(b))(); },
+                                [](void* from, void* to) noexcept {
+                                  *static_cast<D**>(to) =
+                                      *static_cast<D**>(from);
+                                },
+                                [](void* b) noexcept {
+                                  delete *static_cast<D**>(b);
+                                }};
 
   alignas(std::max_align_t) unsigned char buf_[64];
   const ops* ops_ = nullptr;
