@@ -127,6 +127,15 @@ void bounce(process* dead, envelope* e) noexcept {
   dispose(e);
 }
 
+/// The lines a parked fiber touches first when it resumes: its saved
+/// registers and the frames of the park path, just below `sp`.
+void prefetch_stack(const char* sp) noexcept {
+  if (sp == nullptr)
+    return;
+  for (int i = -12; i < 2; ++i)
+    __builtin_prefetch(sp + i * 64, 1);
+}
+
 /// A sender won a `hibernating` inbox: start the process's next fiber.
 void revive(process* p) noexcept {
   unique_task next = std::move(p->extras_->continuation);
@@ -162,6 +171,7 @@ void push(process* p, envelope* e) noexcept {
       if (p->inbox.compare_exchange_weak(w, reinterpret_cast<std::uintptr_t>(e),
                                          std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
+        prefetch_stack(p->park_sp.load(std::memory_order_relaxed));
         p->ctx.load(std::memory_order_acquire)->wake(waiting_epoch(w));
         p->wakers.fetch_sub(1, std::memory_order_release);
         return;
@@ -284,6 +294,8 @@ bool mailbox_scan::wait(clock::time_point deadline) {
                                           std::memory_order_acq_rel,
                                           std::memory_order_acquire))
       return true;
+    p->park_sp.store(static_cast<const char*>(__builtin_frame_address(0)),
+                     std::memory_order_relaxed);
     if (deadline == clock::time_point::max()) {
       // Only the sender that replaced waiting(e) can resume us.
       ctx->suspend();

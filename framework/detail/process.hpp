@@ -160,6 +160,9 @@ struct process {
   /// The fiber running this process (changes when a hibernated process is
   /// revived). Written by the owner before it publishes `waiting(e)`.
   std::atomic<boost::fibers::context*> ctx{nullptr};
+  /// Where the stack was when the process last parked: a waking sender
+  /// prefetches it, so the switch back does not stall on a cold stack.
+  std::atomic<const char*> park_sp{nullptr};
   envelope* save_head = nullptr;
   envelope* save_tail = nullptr;
   /// The receive mark (see `mailbox_mark`): messages up to and including this
