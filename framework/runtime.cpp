@@ -121,6 +121,7 @@ runtime_impl::runtime_impl(const runtime_options& o)
   group_.spin = opts.idle_spin;
   group_.stuck_after = std::chrono::microseconds(50);
   group_.algos.assign(opts.threads, nullptr);
+  group_.keep.resize(opts.threads);
   for (unsigned i = 0; i < opts.threads; ++i)
     workers_.push_back(std::make_unique<worker>());
   for (unsigned i = 0; i < opts.threads; ++i) {
@@ -128,6 +129,7 @@ runtime_impl::runtime_impl(const runtime_options& o)
       worker& w = *workers_[i];
       boost::fibers::use_scheduling_algorithm<worker_algo>(group_, i);
       w.algo = group_.algos[i];
+      group_.keep[i] = w.algo;
       w.main_ctx = boost::fibers::context::active();
       w.sched = w.main_ctx->get_scheduler();
       {
@@ -410,6 +412,7 @@ void runtime_impl::shutdown() {
   // Threads that wake our fibers from outside (blocking pool, timers) must be
   // gone before the schedulers they wake into are destroyed.
   blocking.stop();
+  group_.stopping.store(true, std::memory_order_release);
   for (auto& w : workers_) {
     std::lock_guard<spin_mutex> lk(w->inject_lock);
     w->stop = true;

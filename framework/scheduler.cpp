@@ -151,7 +151,7 @@ bool worker_algo::may_steal(unsigned v, clock::time_point now) noexcept {
 
 context* worker_algo::try_steal() noexcept {
   const std::size_t n = group_.algos.size();
-  if (n < 2)
+  if (n < 2 || group_.stopping.load(std::memory_order_acquire))
     return nullptr;
   if (seen_.size() != n)
     seen_.resize(n);
@@ -175,6 +175,8 @@ void worker_algo::suspend_until(clock::time_point const& tp) noexcept {
   while (now < spin_end && now < tp) {
     if (notified_.exchange(false, std::memory_order_acquire))
       return;
+    if (group_.stopping.load(std::memory_order_relaxed))
+      break;
     for (std::size_t i = 1; i < n; ++i) {
       if (may_steal(static_cast<unsigned>((index_ + i) % n), now))
         return;

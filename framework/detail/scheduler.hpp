@@ -37,6 +37,11 @@ class worker_algo;
 /// What the scheduler threads of one runtime share.
 struct scheduler_group {
   std::vector<worker_algo*> algos; ///< fixed once all threads have started
+  /// Keeps every thread's algorithm alive until the runtime is destroyed:
+  /// a thread tearing down may still look at another's queue.
+  std::vector<boost::intrusive_ptr<boost::fibers::algo::algorithm>> keep;
+  /// Set when the threads stop: nobody steals any more.
+  std::atomic<bool> stopping{false};
   std::atomic<unsigned> sleepers{0};
   std::chrono::microseconds spin{50};
   std::chrono::microseconds stuck_after{50};
