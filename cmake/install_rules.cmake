@@ -1,1 +1,68 @@
-# Placeholder: install rules and the exported package (see README).
+# Install rules and the exported CMake package `otp`.
+#
+#   cmake --install build --prefix /opt/otp
+#
+# installs
+#   include/otp/{framework,behaviours,supervision}/...  the headers, folders kept
+#                                                       (detail/ included: the
+#                                                       templates need it)
+#   lib/libotp_framework.a
+#   lib/cmake/otp/otpConfig.cmake, otpConfigVersion.cmake, otpTargets*.cmake
+#
+# and a consumer writes
+#
+#   find_package(otp 0.1 REQUIRED)
+#   target_link_libraries(app PRIVATE otp::otp)   # or otp::framework, ...
+#
+# Headers are included as "framework/otp.hpp": the targets' install interface
+# adds include/otp to the include path.
+
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(OTP_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/otp"
+    CACHE STRING "Where otpConfig.cmake is installed, relative to the prefix")
+
+# -- headers ------------------------------------------------------------------
+
+foreach(dir IN ITEMS framework behaviours supervision)
+  file(GLOB_RECURSE headers CONFIGURE_DEPENDS
+       RELATIVE "${PROJECT_SOURCE_DIR}" "${PROJECT_SOURCE_DIR}/${dir}/*.hpp")
+  foreach(header IN LISTS headers)
+    get_filename_component(subdir "${header}" DIRECTORY)
+    install(FILES "${header}"
+            DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/otp/${subdir}"
+            COMPONENT otp_development)
+  endforeach()
+endforeach()
+
+# -- targets ------------------------------------------------------------------
+
+install(TARGETS otp_framework otp_behaviours otp_supervision otp_all
+        EXPORT otpTargets
+        ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT otp_development
+        LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT otp_runtime
+        RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT otp_runtime)
+
+install(EXPORT otpTargets
+        NAMESPACE otp::
+        DESTINATION "${OTP_INSTALL_CMAKEDIR}"
+        COMPONENT otp_development)
+
+# -- package config -----------------------------------------------------------
+
+configure_package_config_file(
+  "${CMAKE_CURRENT_LIST_DIR}/otpConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/otpConfig.cmake"
+  INSTALL_DESTINATION "${OTP_INSTALL_CMAKEDIR}")
+
+# 0.x: a minor release may break the API, so 0.1 accepts only 0.1.*.
+write_basic_package_version_file(
+  "${PROJECT_BINARY_DIR}/otpConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}"
+  COMPATIBILITY SameMinorVersion)
+
+install(FILES "${PROJECT_BINARY_DIR}/otpConfig.cmake"
+              "${PROJECT_BINARY_DIR}/otpConfigVersion.cmake"
+        DESTINATION "${OTP_INSTALL_CMAKEDIR}"
+        COMPONENT otp_development)
