@@ -138,6 +138,7 @@ void prefetch_stack(const char* sp) noexcept {
 
 /// A sender won a `hibernating` inbox: start the process's next fiber.
 void revive(process* p) noexcept {
+  p->revived = true;
   unique_task next = std::move(p->extras_->continuation);
   p->rt->start(p, std::move(next), false);
 }

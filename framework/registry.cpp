@@ -31,13 +31,18 @@ void runtime_impl::register_name(const std::string& name, process* p) {
     throw std::invalid_argument(
         "otp::register_name: <0." + std::to_string(p->serial)
         + ".0> is already registered as \"" + old->second + "\"");
-  if (p->state.load(std::memory_order_acquire) == proc_state::dead)
+  // Handshake with finish(), which stores `dead` and then reads `named`
+  // (both seq_cst): either we see `dead` here and back out, or it sees
+  // `named` and releases the name (under this lock, so after we are done).
+  p->named.store(true, std::memory_order_seq_cst);
+  if (p->state.load(std::memory_order_seq_cst) == proc_state::dead) {
+    p->named.store(false, std::memory_order_relaxed);
     throw std::invalid_argument("otp::register_name: <0."
                                 + std::to_string(p->serial)
                                 + ".0> is not alive (name \"" + name + "\")");
+  }
   names_.emplace(name, p);
   name_of_.emplace(p, name);
-  p->named.store(true, std::memory_order_release);
 }
 
 void runtime_impl::unregister_name(const std::string& name) {

@@ -119,7 +119,10 @@ runtime_impl::runtime_impl(const runtime_options& o)
     : opts(normalized(o)),
       default_stacks(&stack_pool::for_size(opts.stack_size)) {
   group_.spin = opts.idle_spin;
-  group_.stuck_after = std::chrono::microseconds(50);
+  // A thread that made no pick for this long with a process queued is
+  // stuck behind a long-running one. Lower, and two partners that talk
+  // get split across threads whenever one pauses briefly.
+  group_.stuck_after = std::chrono::milliseconds(1);
   group_.algos.assign(opts.threads, nullptr);
   group_.keep.resize(opts.threads);
   for (unsigned i = 0; i < opts.threads; ++i)
@@ -181,7 +184,7 @@ void runtime_impl::watchdog_loop() {
         s.warned = true;
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
             now - s.since);
-        log(log_level::warning, pid(),
+        log(log_level::warning, find(serial),
             "[warning] Process <0." + std::to_string(serial)
                 + ".0> has run for " + std::to_string(ms.count())
                 + " ms without suspending; it holds scheduler thread "
@@ -366,6 +369,23 @@ void runtime_impl::exited(process* p) noexcept {
     idle_cv_.notify_all();
   }
   release(p);
+}
+
+pid runtime_impl::find(std::uint64_t serial) const {
+  live_shard& sh = live_[serial % live_shards];
+  std::lock_guard<spin_mutex> lk(sh.m);
+  for (process* p = sh.head; p != nullptr; p = p->live_next) {
+    if (p->serial == serial) {
+      retain(p);
+      return pid::adopt(p, p->serial);
+    }
+  }
+  return {};
+}
+
+void note_running(process* p, boost::fibers::context* ctx) noexcept {
+  if (worker* w = p->rt->worker_of(ctx->get_scheduler()))
+    w->algo->set_running(p->serial);
 }
 
 std::vector<pid> runtime_impl::snapshot() const {

@@ -106,6 +106,16 @@ context* worker_algo::pick_next() noexcept {
   picks_.store(picks_.load(std::memory_order_relaxed) + 1,
                std::memory_order_relaxed);
   if (!ctx->is_context(type::pinned_context)) {
+    if (idle_) {
+      // Back to work after being idle: if every other thread sleeps, wake
+      // one, so that it watches us (and can take over what queues behind a
+      // process that never suspends). Once per idle-to-busy transition.
+      idle_ = false;
+      if (group_.algos.size() > 1
+          && group_.sleepers.load(std::memory_order_relaxed) + 1
+                 == group_.algos.size())
+        group_.wake_thief(this);
+    }
     context::active()->attach(ctx);
     running_.store(serial_of(ctx), std::memory_order_relaxed);
   } else {
@@ -167,6 +177,7 @@ context* worker_algo::try_steal() noexcept {
 }
 
 void worker_algo::suspend_until(clock::time_point const& tp) noexcept {
+  idle_ = true;
   const std::size_t n = group_.algos.size();
   if (seen_.size() != n)
     seen_.resize(n);
@@ -187,11 +198,13 @@ void worker_algo::suspend_until(clock::time_point const& tp) noexcept {
   }
   if (now >= tp)
     return;
-  // A victim busy with one long-running process never wakes us (it wakes a
-  // thief only at two ready), so come back now and then to look.
+  // A thread busy with one long-running process never wakes us (it wakes a
+  // thief only at two ready), so while another thread is awake, come back
+  // every millisecond to look. When every thread sleeps, sleep until the
+  // next timer; the thread that wakes with work pokes us (below).
   auto wake_at = tp;
   for (worker_algo* a : group_.algos) {
-    if (a != this && a->stealable_.load(std::memory_order_relaxed) != 0
+    if (a != this && !a->sleeping()
         && now + std::chrono::milliseconds(1) < wake_at)
       wake_at = now + std::chrono::milliseconds(1);
   }

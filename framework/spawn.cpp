@@ -149,8 +149,8 @@ void finish(process* p, const exit_reason& reason, bool raised) noexcept {
   if (p->extras_)
     p->extras_->continuation.reset();
   // From here on a link or monitor request bounces (noproc).
-  p->state.store(proc_state::dead, std::memory_order_release);
-  if (p->named.load(std::memory_order_acquire))
+  p->state.store(proc_state::dead, std::memory_order_seq_cst);
+  if (p->named.load(std::memory_order_seq_cst)) // see register_name
     p->rt->release_name(p);
   propagate(p, reason);
   // Only the process that raised reports; those its exit kills do not.
@@ -199,9 +199,26 @@ void run_process(process* p, unique_task& body) noexcept {
       p->epoch = e;
     ctx->waker_epoch_.store(p->epoch, std::memory_order_relaxed);
     p->ctx.store(ctx, std::memory_order_release);
+    bool revived = std::exchange(p->revived, false);
     for (;;) {
       try {
         check_signals(p);
+        if (revived) {
+          revived = false;
+          // Woken by a signal (a monitor, a link, process_info...) rather
+          // than a message: handle it and keep hibernating.
+          drain(p);
+          if (p->save_head == nullptr) {
+            p->extras_->continuation = std::move(current);
+            p->epoch = ctx->waker_epoch_.load(std::memory_order_relaxed);
+            if (try_hibernate(p)) {
+              hibernated = true;
+              break;
+            }
+            current = std::move(p->extras_->continuation);
+          }
+        }
+        note_running(p, ctx);
         current();
         if (p->exiting)
           reason = p->extras_->pending_reason;

@@ -154,6 +154,8 @@ struct process {
   /// Set when an exit signal has decided that this process must die.
   bool exiting = false;
   bool trap_exit = false;
+  /// Restarted from hibernation by a sender: maybe only a signal arrived.
+  bool revived = false;
   std::uint32_t mark_id = 0;
   const std::uint64_t serial;
   runtime_impl* const rt;
@@ -234,6 +236,10 @@ enum class spawn_link_mode { none, link, monitor };
 /// must exist unless `mode` is none) before the child runs.
 pid spawn_with(runtime_impl* rt, const spawn_options& opts, unique_task body,
                const char* caller, spawn_link_mode mode, ref* mon);
+
+/// Tell the scheduler thread that `p` now runs on it (for the watchdog; a
+/// process started by direct resume never passes through pick_next).
+void note_running(process* p, boost::fibers::context* ctx) noexcept;
 
 /// Serial of the process running on `ctx`, or 0 (for the watchdog).
 std::uint64_t serial_of(boost::fibers::context* ctx) noexcept;

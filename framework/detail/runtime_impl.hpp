@@ -98,6 +98,11 @@ public:
   /// `p` has finished: drop it from the live list (releases its reference).
   void exited(process* p) noexcept;
 
+  /// The worker whose Boost.Fiber scheduler is `s`, or nullptr.
+  worker* worker_of(boost::fibers::scheduler* s) const noexcept;
+  /// The live process with this serial, or the null pid.
+  pid find(std::uint64_t serial) const;
+
   void shutdown();
   std::size_t live() const noexcept {
     return live_count_.load(std::memory_order_acquire);
@@ -124,7 +129,6 @@ private:
   void inject(process* p, unique_task body);
   void new_fiber(process* p, unique_task body, bool dispatch);
   worker* current_worker() const noexcept;
-  worker* worker_of(boost::fibers::scheduler* s) const noexcept;
 
   static constexpr std::size_t idle_cap = 1024;
 

@@ -77,6 +77,9 @@ public:
   std::uint64_t running() const noexcept {
     return running_.load(std::memory_order_relaxed);
   }
+  void set_running(std::uint64_t serial) noexcept {
+    running_.store(serial, std::memory_order_relaxed);
+  }
   std::uint64_t picks() const noexcept {
     return picks_.load(std::memory_order_relaxed);
   }
@@ -104,6 +107,7 @@ private:
   boost::fibers::context* dispatcher_ = nullptr; ///< owner only
   unsigned since_dispatch_ = 0;                  ///< owner only
   bool spawner_first_ = false;                   ///< owner only
+  bool idle_ = false;                            ///< owner only
   unsigned lifo_streak_ = 0;                     ///< owner only
   const bool shared_; ///< more than one thread: queue needs the lock
   std::atomic<bool> remote_pending_{false};
