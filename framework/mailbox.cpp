@@ -19,6 +19,39 @@
 
 namespace otp::detail {
 
+void apply_link_signal(process* p, signal_envelope* s) {
+  switch (s->kind) {
+  case kind_link:
+    if (s->from && s->from.get() != p)
+      p->extras().links.insert(s->from);
+    break;
+  case kind_unlink:
+    if (p->extras_)
+      p->extras_->links.erase(s->from);
+    break;
+  case kind_monitor:
+    p->extras().monitored_by.emplace(ref(s->ref), s->from);
+    break;
+  case kind_demonitor:
+    if (p->extras_)
+      p->extras_->monitored_by.erase(ref(s->ref));
+    break;
+  default:
+    break;
+  }
+}
+
+envelope* arrival_order(envelope* newest_first) noexcept {
+  envelope* rev = nullptr;
+  while (newest_first != nullptr) {
+    envelope* next = newest_first->next;
+    newest_first->next = rev;
+    rev = newest_first;
+    newest_first = next;
+  }
+  return rev;
+}
+
 namespace {
 
 void append(process* p, envelope* e) noexcept {
@@ -78,19 +111,10 @@ void handle_signal(process* p, signal_envelope* s) {
     handle_exit(p, s);
     break;
   case kind_link:
-    if (s->from && s->from.get() != p)
-      p->extras().links.insert(s->from);
-    break;
   case kind_unlink:
-    if (p->extras_)
-      p->extras_->links.erase(s->from);
-    break;
   case kind_monitor:
-    p->extras().monitored_by.emplace(ref(s->ref), s->from);
-    break;
   case kind_demonitor:
-    if (p->extras_)
-      p->extras_->monitored_by.erase(ref(s->ref));
+    apply_link_signal(p, s);
     break;
   case kind_down:
     // Delivered only while the monitor is active: after demonitor, no DOWN.
@@ -202,15 +226,9 @@ bool drain(process* p) {
   const std::uintptr_t w = p->inbox.exchange(0, std::memory_order_acquire);
   bool appended = false;
   if (is_envelope_word(w)) {
-    // The inbox is newest first; reverse it to arrival order.
-    envelope* rev = nullptr;
-    for (auto* e = reinterpret_cast<envelope*>(w); e != nullptr;) {
-      envelope* next = e->next;
-      e->next = rev;
-      rev = e;
-      e = next;
-    }
-    for (envelope* e = rev; e != nullptr;) {
+    // The inbox is newest first.
+    for (envelope* e = arrival_order(reinterpret_cast<envelope*>(w));
+         e != nullptr;) {
       envelope* next = e->next;
       const bool is_mark = e == p->pending_mark;
       if (e->kind == kind_message) {

@@ -14,6 +14,16 @@ void scheduler_group::wake_thief(const worker_algo* except) noexcept {
       return;
     }
   }
+  // A thread may have counted itself a sleeper without having set its flag
+  // yet; notify one anyway: it checks for a notification before it waits.
+  if (sleepers.load(std::memory_order_seq_cst) != 0) {
+    for (worker_algo* a : algos) {
+      if (a != except) {
+        a->notify();
+        return;
+      }
+    }
+  }
 }
 
 worker_algo::worker_algo(scheduler_group& group, unsigned index) noexcept

@@ -55,39 +55,13 @@ bool try_hibernate(process* p) noexcept {
 /// process ended: links and monitors they ask for exist (and will hear the
 /// real reason); everything else is dropped.
 void final_drain(process* p, envelope* chain) noexcept {
-  envelope* rev = nullptr;
-  while (chain != nullptr) {
-    envelope* next = chain->next;
-    chain->next = rev;
-    rev = chain;
-    chain = next;
-  }
-  for (envelope* e = rev; e != nullptr;) {
+  for (envelope* e = arrival_order(chain); e != nullptr;) {
     envelope* next = e->next;
-    auto* s = static_cast<signal_envelope*>(e);
     try {
-      switch (e->kind) {
-      case kind_link:
-        if (s->from && s->from.get() != p)
-          p->extras().links.insert(s->from);
-        break;
-      case kind_unlink:
-        if (p->extras_)
-          p->extras_->links.erase(s->from);
-        break;
-      case kind_monitor:
-        p->extras().monitored_by.emplace(ref(s->ref), s->from);
-        break;
-      case kind_demonitor:
-        if (p->extras_)
-          p->extras_->monitored_by.erase(ref(s->ref));
-        break;
-      case kind_info_request:
-        fail_info(s);
-        break;
-      default:
-        break;
-      }
+      if (e->kind == kind_info_request)
+        fail_info(static_cast<signal_envelope*>(e));
+      else if (is_signal_kind(e->kind))
+        apply_link_signal(p, static_cast<signal_envelope*>(e));
     } catch (...) {
       // Out of memory while ending: the link or monitor is lost.
     }

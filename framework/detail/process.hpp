@@ -101,6 +101,13 @@ struct signal_envelope final : envelope {
 /// Make a signal of `kind` from `from` (may be null).
 signal_envelope* make_signal(std::uint32_t kind, pid from);
 
+/// Apply a link, unlink, monitor or demonitor signal to the owner's sets
+/// (other kinds are ignored). Owner only.
+void apply_link_signal(process* p, signal_envelope* s);
+
+/// Reverse an inbox chain (newest first) into arrival order.
+envelope* arrival_order(envelope* newest_first) noexcept;
+
 /// Destroy any envelope, message or signal.
 void dispose(envelope* e) noexcept;
 
