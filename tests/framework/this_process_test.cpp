@@ -100,7 +100,9 @@ TEST_CASE("messages that arrive during sleep stay queued in order",
   const auto reason = rt.run([&] {
     const otp::pid me = otp::self();
     otp::spawn([me] {
-      otp::sleep(5ms); // let the parent fall asleep first
+      // Send only once the parent is asleep (process_info says "waiting").
+      while (otp::process_info(me)->status != "waiting")
+        otp::yield();
       for (int i = 1; i <= 3; ++i)
         otp::send(me, i);
     });

@@ -10,6 +10,9 @@
 
 #include "framework/otp.hpp"
 
+#include "support/eventually.hpp"
+#include "support/scale.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -39,25 +42,8 @@ struct never {};
 
 // -- waiting ------------------------------------------------------------------
 
-/// Poll `pred` until it holds or `timeout` passes; returns its last value.
-/// Inside a process it polls with `otp::sleep` (a suspension point, so other
-/// processes keep running and exit signals are handled), outside with a
-/// thread sleep.
-template <class Pred>
-bool eventually(Pred&& pred, duration timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const bool in_process = otp::detail::current_process() != nullptr;
-  for (;;) {
-    if (pred())
-      return true;
-    if (std::chrono::steady_clock::now() >= deadline)
-      return static_cast<bool>(pred());
-    if (in_process)
-      otp::sleep(1ms);
-    else
-      std::this_thread::sleep_for(1ms);
-  }
-}
+/// Poll `pred` until it holds or `timeout` passes (tests/support).
+using otp_test::eventually;
 
 /// Wait until `rt` runs exactly `n` processes.
 inline bool settles(const otp::runtime& rt, std::size_t n = 0,
@@ -122,21 +108,9 @@ std::vector<T> take_queued() {
 
 // -- stress sizes -------------------------------------------------------------
 
-/// `OTP_TEST_SCALE` (default 1; e.g. 0.1 under sanitizers).
-inline double test_scale() {
-  const char* text = std::getenv("OTP_TEST_SCALE");
-  if (text == nullptr)
-    return 1.0;
-  char* end = nullptr;
-  const double v = std::strtod(text, &end);
-  return (end != text && v > 0.0) ? v : 1.0;
-}
-
-/// `n` scaled by `test_scale()`, at least 1.
-inline std::size_t scaled(std::size_t n) {
-  const double v = std::round(static_cast<double>(n) * test_scale());
-  return std::max<std::size_t>(1, static_cast<std::size_t>(v));
-}
+/// Stress sizes scaled by `OTP_TEST_SCALE` (tests/support).
+using otp_test::scaled;
+using otp_test::test_scale;
 
 /// Vary the timing of a race from one iteration to the next, reproducibly:
 /// yield on one iteration in four, then spin for 0 to 150 us. A spin of more
