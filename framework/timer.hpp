@@ -55,32 +55,37 @@ struct cancel_timer_options {
 namespace detail {
 ref add_timer(const pid* to, const std::string* name,
               std::chrono::steady_clock::duration after, envelope* e);
+
+/// The envelope a timer delivers: `msg`, checked like any message.
+template <class M>
+envelope* timer_envelope(M&& msg) {
+  using T = message_type_t<M>;
+  static_assert(message<T>, "otp timers: the message type shares mutable "
+                            "state; send owning values");
+  return make_envelope<T>(std::forward<M>(msg));
 }
+
+template <class Rep, class Period>
+std::chrono::steady_clock::duration
+timer_delay(std::chrono::duration<Rep, Period> d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
+}
+} // namespace detail
 
 /// Send `msg` to `to` after `delay`; returns the timer's ref.
 template <class M, class Rep, class Period>
 ref send_after(const pid& to, std::chrono::duration<Rep, Period> delay,
                M&& msg) {
-  using T = message_type_t<M>;
-  static_assert(message<T>, "otp::send_after: the message type shares "
-                            "mutable state; send owning values");
-  return detail::add_timer(
-      &to, nullptr,
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay),
-      detail::make_envelope<T>(std::forward<M>(msg)));
+  return detail::add_timer(&to, nullptr, detail::timer_delay(delay),
+                           detail::timer_envelope(std::forward<M>(msg)));
 }
 
 /// Send `msg` to the process registered as `name` when the timer fires.
 template <class M, class Rep, class Period>
 ref send_after(const std::string& name,
                std::chrono::duration<Rep, Period> delay, M&& msg) {
-  using T = message_type_t<M>;
-  static_assert(message<T>, "otp::send_after: the message type shares "
-                            "mutable state; send owning values");
-  return detail::add_timer(
-      nullptr, &name,
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay),
-      detail::make_envelope<T>(std::forward<M>(msg)));
+  return detail::add_timer(nullptr, &name, detail::timer_delay(delay),
+                           detail::timer_envelope(std::forward<M>(msg)));
 }
 
 /// Deliver `timeout_message<T>{ref, msg}` to `to` after `delay`.
@@ -94,10 +99,7 @@ ref start_timer(const pid& to, std::chrono::duration<Rep, Period> delay,
   auto* e = detail::make_envelope<timeout_message<T>>(
       timeout_message<T>{r, T(std::forward<M>(msg))});
   e->tag = r.id();
-  detail::add_timer(
-      &to, nullptr,
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay),
-      e);
+  detail::add_timer(&to, nullptr, detail::timer_delay(delay), e);
   return r;
 }
 
