@@ -8,18 +8,30 @@
 namespace otp {
 
 struct exit_reason::text {
+  text(std::string t, std::string d, exit_reason i = {})
+      : type(std::move(t)),
+        detail(std::move(d)),
+        inner(std::move(i)) {}
   std::string type;
   std::string detail;
+  exit_reason inner;
 };
 
 namespace {
 const std::string empty_string;
 
-const exit_reason::kind all_kinds[] = {
-    exit_reason::kind::normal,    exit_reason::kind::shutdown,
-    exit_reason::kind::kill,      exit_reason::kind::killed,
-    exit_reason::kind::noproc,    exit_reason::kind::timeout,
-    exit_reason::kind::exception, exit_reason::kind::user};
+const exit_reason::kind all_kinds[] = {exit_reason::kind::normal,
+                                       exit_reason::kind::shutdown,
+                                       exit_reason::kind::kill,
+                                       exit_reason::kind::killed,
+                                       exit_reason::kind::noproc,
+                                       exit_reason::kind::timeout,
+                                       exit_reason::kind::exception,
+                                       exit_reason::kind::user,
+                                       exit_reason::kind::bad_return_value,
+                                       exit_reason::kind::calling_self,
+                                       exit_reason::kind::already_started,
+                                       exit_reason::kind::wrapped};
 } // namespace
 
 exit_error::exit_error(exit_reason reason)
@@ -28,16 +40,46 @@ exit_error::exit_error(exit_reason reason)
 
 exit_reason exit_reason::shutdown(std::string detail) {
   return {kind::shutdown,
-          std::make_shared<const text>(text{{}, std::move(detail)})};
+          std::make_shared<const text>(text({}, std::move(detail)))};
 }
 
 exit_reason exit_reason::exception(std::string type, std::string what) {
   return {kind::exception,
-          std::make_shared<const text>(text{std::move(type), std::move(what)})};
+          std::make_shared<const text>(text(std::move(type), std::move(what)))};
 }
 
 exit_reason exit_reason::user(std::string t) {
-  return {kind::user, std::make_shared<const text>(text{{}, std::move(t)})};
+  return {kind::user, std::make_shared<const text>(text({}, std::move(t)))};
+}
+
+exit_reason exit_reason::bad_return_value(std::string value) {
+  return {kind::bad_return_value,
+          std::make_shared<const text>(text({}, std::move(value)))};
+}
+
+exit_reason exit_reason::already_started(std::string holder) {
+  return {kind::already_started,
+          std::make_shared<const text>(text({}, std::move(holder)))};
+}
+
+exit_reason exit_reason::wrap(exit_reason inner, std::string where) {
+  return {kind::wrapped, std::make_shared<const text>(
+                             text({}, std::move(where), std::move(inner)))};
+}
+
+const exit_reason& exit_reason::inner() const noexcept {
+  return kind_ == kind::wrapped ? text_->inner : *this;
+}
+
+const std::string& exit_reason::where() const noexcept {
+  return kind_ == kind::wrapped ? text_->detail : empty_string;
+}
+
+const exit_reason& exit_reason::root() const noexcept {
+  const exit_reason* r = this;
+  while (r->kind_ == kind::wrapped)
+    r = &r->text_->inner;
+  return *r;
 }
 
 const std::string& exit_reason::detail() const noexcept {
@@ -56,6 +98,12 @@ std::string exit_reason::to_string() const {
     return "{exception," + exception_type() + ",\"" + detail() + "\"}";
   case kind::user:
     return detail();
+  case kind::bad_return_value:
+    return "{bad_return_value," + detail() + "}";
+  case kind::already_started:
+    return "{already_started," + detail() + "}";
+  case kind::wrapped:
+    return "{" + text_->inner.to_string() + "," + detail() + "}";
   default:
     return otp::to_string(kind_);
   }
@@ -70,7 +118,8 @@ bool operator==(const exit_reason& a, const exit_reason& b) noexcept {
     return false;
   return !at
          || (a.text_->type == b.text_->type
-             && a.text_->detail == b.text_->detail);
+             && a.text_->detail == b.text_->detail
+             && a.text_->inner == b.text_->inner);
 }
 
 std::ostream& operator<<(std::ostream& os, const exit_reason& r) {
@@ -95,6 +144,14 @@ const char* to_string(exit_reason::kind k) noexcept {
     return "exception";
   case exit_reason::kind::user:
     return "user";
+  case exit_reason::kind::bad_return_value:
+    return "bad_return_value";
+  case exit_reason::kind::calling_self:
+    return "calling_self";
+  case exit_reason::kind::already_started:
+    return "already_started";
+  case exit_reason::kind::wrapped:
+    return "wrapped";
   }
   return "unknown";
 }
@@ -112,6 +169,14 @@ void to_json(nlohmann::json& j, const exit_reason& r) {
     break;
   case exit_reason::kind::user:
     j["text"] = r.detail();
+    break;
+  case exit_reason::kind::bad_return_value:
+  case exit_reason::kind::already_started:
+    j["detail"] = r.detail();
+    break;
+  case exit_reason::kind::wrapped:
+    j["inner"] = r.inner();
+    j["where"] = r.where();
     break;
   default:
     break;
@@ -171,6 +236,24 @@ void from_json(const nlohmann::json& j, exit_reason& r) {
     case exit_reason::kind::timeout:
       r = exit_reason::timeout();
       return;
+    case exit_reason::kind::bad_return_value:
+      r = exit_reason::bad_return_value(string_field(j, "detail", true));
+      return;
+    case exit_reason::kind::calling_self:
+      r = exit_reason::calling_self();
+      return;
+    case exit_reason::kind::already_started:
+      r = exit_reason::already_started(string_field(j, "detail", true));
+      return;
+    case exit_reason::kind::wrapped: {
+      auto it = j.find("inner");
+      if (it == j.end())
+        throw std::invalid_argument("exit_reason JSON: missing \"inner\"");
+      exit_reason in;
+      from_json(*it, in);
+      r = exit_reason::wrap(std::move(in), string_field(j, "where", true));
+      return;
+    }
     }
   }
   throw std::invalid_argument("exit_reason JSON: unknown \"kind\" \"" + k

@@ -33,7 +33,11 @@ public:
     noproc,
     timeout,
     exception,
-    user
+    user,
+    bad_return_value,
+    calling_self,
+    already_started,
+    wrapped
   };
 
   /// `normal`.
@@ -52,16 +56,36 @@ public:
   static exit_reason exception(std::string type, std::string what);
   /// Any other reason, named by the user (Erlang's `exit(:boom)`).
   static exit_reason user(std::string text);
+  /// `{bad_return_value, V}`: a callback returned something the behaviour
+  /// does not accept; `value` is its printed form.
+  static exit_reason bad_return_value(std::string value);
+  /// `calling_self`: a process made a synchronous call to itself.
+  static exit_reason calling_self() noexcept {
+    return exit_reason(kind::calling_self);
+  }
+  /// `{already_started, Pid}`: a start found its name taken by `holder`
+  /// (the pid's text).
+  static exit_reason already_started(std::string holder);
+  /// `{Inner, Where}`: `inner` raised inside the operation `where`, e.g.
+  /// `{timeout,{GenServer,call,[<0.7.0>,get,5000]}}`. Never silent, never
+  /// normal (Erlang treats the pair as an ordinary reason).
+  static exit_reason wrap(exit_reason inner, std::string where);
 
   kind what_kind() const noexcept { return kind_; }
   /// The shutdown detail, the exception's `what()` or the user text; empty
   /// otherwise.
   const std::string& detail() const noexcept;
-  /// True for `{shutdown, detail}` (even with an empty detail), exceptions
-  /// and user reasons.
+  /// True for `{shutdown, detail}` (even with an empty detail), exceptions,
+  /// user reasons, bad_return_value, already_started and wrapped reasons.
   bool has_detail() const noexcept { return text_ != nullptr; }
   /// The exception type name; empty unless `kind::exception`.
   const std::string& exception_type() const noexcept;
+  /// For `kind::wrapped`: the reason inside; otherwise `*this`.
+  const exit_reason& inner() const noexcept;
+  /// For `kind::wrapped`: where it happened; empty otherwise.
+  const std::string& where() const noexcept;
+  /// Unwrap every `wrapped` layer: the reason at the bottom.
+  const exit_reason& root() const noexcept;
 
   bool is_normal() const noexcept { return kind_ == kind::normal; }
   /// `normal`, `shutdown` or `{shutdown, detail}`: no error report.

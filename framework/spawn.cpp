@@ -194,9 +194,20 @@ void run_process(process* p, unique_task& body) noexcept {
         }
         note_running(p, ctx);
         current();
-        if (p->exiting)
+        if (p->exiting) {
           reason = p->extras_->pending_reason;
-        break;
+          break;
+        }
+        if (p->extras_ == nullptr || !p->extras_->continuation)
+          break;
+        // hibernate_on_return: the same as the hibernate_unwind path below,
+        // without the cost of throwing.
+        p->epoch = ctx->waker_epoch_.load(std::memory_order_relaxed);
+        if (try_hibernate(p)) {
+          hibernated = true;
+          break;
+        }
+        current = std::move(p->extras_->continuation);
       } catch (const hibernate_unwind&) {
         if (p->exiting) {
           reason = p->extras_->pending_reason;
@@ -260,10 +271,13 @@ pid spawn_with(runtime_impl* rt, const spawn_options& opts, unique_task body,
     // Set up before the child runs: it cannot end unobserved.
     retain(parent);
     pid parent_pid = pid::adopt(parent, parent->serial);
-    if (mode == spawn_link_mode::link) {
+    if (mode == spawn_link_mode::link
+        || mode == spawn_link_mode::link_monitor) {
       parent->extras().links.insert(result);
-      p->extras().links.insert(std::move(parent_pid));
-    } else {
+      p->extras().links.insert(parent_pid);
+    }
+    if (mode == spawn_link_mode::monitor
+        || mode == spawn_link_mode::link_monitor) {
       const ref r = make_ref();
       parent->extras().monitors.emplace(r, result);
       p->extras().monitored_by.emplace(r, std::move(parent_pid));

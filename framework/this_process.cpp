@@ -90,6 +90,11 @@ void hibernate_task(unique_task continuation) {
   p->extras().continuation = std::move(continuation);
   throw hibernate_unwind{};
 }
+
+void hibernate_on_return_task(unique_task continuation) {
+  process* p = require_process("otp::hibernate_on_return");
+  p->extras().continuation = std::move(continuation);
+}
 } // namespace detail
 
 } // namespace otp

@@ -22,6 +22,7 @@ namespace otp {
 
 namespace detail {
 [[noreturn]] void hibernate_task(unique_task continuation);
+void hibernate_on_return_task(unique_task continuation);
 } // namespace detail
 
 /// The pid of the calling process.
@@ -72,6 +73,19 @@ void sleep(std::chrono::steady_clock::duration d);
 template <class F>
 [[noreturn]] void hibernate(F&& continuation) {
   detail::hibernate_task(detail::unique_task(std::forward<F>(continuation)));
+}
+
+/// Hibernate without unwinding: when the calling process's body (the
+/// function it was spawned with, or the continuation it is running) returns,
+/// the process gives up its stack and runs `continuation` on a fresh one
+/// when the next message arrives (at once if one is already queued). Calling
+/// it again replaces the continuation. Cheaper than `hibernate` (nothing is
+/// thrown); made for loops written as "handle one message, then return", such
+/// as a GenServer's.
+template <class F>
+void hibernate_on_return(F&& continuation) {
+  detail::hibernate_on_return_task(
+      detail::unique_task(std::forward<F>(continuation)));
 }
 
 } // namespace otp

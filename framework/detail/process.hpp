@@ -237,7 +237,7 @@ void answer_info(process* p, signal_envelope* s);
 /// Answer a request that reached a dead process: "no such process".
 void fail_info(signal_envelope* s) noexcept;
 
-enum class spawn_link_mode { none, link, monitor };
+enum class spawn_link_mode { none, link, monitor, link_monitor };
 
 /// Spawn, and link or monitor the child from the calling process (which
 /// must exist unless `mode` is none) before the child runs.
