@@ -119,6 +119,9 @@ struct type_desc {
   const std::type_info* info;
   void (*destroy)(envelope*) noexcept;
   void (*print)(std::ostream&, const envelope*);
+  /// Extra data for envelopes that a behaviour dispatches itself (its
+  /// protocol messages); null for ordinary messages.
+  const void* ext = nullptr;
 };
 
 /// Intrusive mailbox node. `kind` separates user messages from the runtime's
@@ -167,7 +170,7 @@ void destroy_value(envelope* e) noexcept {
 /// The descriptor of `T`; its address identifies the type in `receive`.
 template <class T>
 inline const type_desc type_desc_of{&typeid(T), &destroy_value<T>,
-                                    &print_value<T>};
+                                    &print_value<T>, nullptr};
 
 /// Allocate an envelope holding a `T` built from `args`.
 template <class T, class... A>

@@ -158,6 +158,26 @@ void finish(process* p, const exit_reason& reason, bool raised) noexcept {
 
 } // namespace
 
+bool current_exception_reason(exit_reason& out) {
+  try {
+    throw;
+  } catch (const exit_unwind&) {
+    return false;
+  } catch (const hibernate_unwind&) {
+    return false;
+  } catch (const exit_error& e) {
+    process* p = current_process();
+    out = p != nullptr && p->exiting ? p->extras_->pending_reason : e.reason();
+    return true;
+  } catch (const std::exception& e) {
+    out = exit_reason::exception(current_exception_type(), e.what());
+    return true;
+  } catch (...) {
+    out = exit_reason::exception(current_exception_type(), nocatch_text());
+    return true;
+  }
+}
+
 void run_process(process* p, unique_task& body) noexcept {
   exit_reason reason;
   unique_task current = std::move(body);

@@ -35,8 +35,15 @@ struct spawn_options {
   std::size_t stack_size = 0;
 };
 
+class exit_reason;
+
 namespace detail {
 class runtime_impl;
+/// Inside a `catch (...)`: the exit reason the current exception stands for
+/// (an `exit_error`'s reason, `{exception, Type, what}`, or `nocatch`).
+/// Returns false for the runtime's own unwinding (a kill or a hibernate in
+/// progress), which the caller must rethrow with `throw;`.
+bool current_exception_reason(exit_reason& out);
 struct process;
 
 /// Start `body` as a new process of `rt`, or, if `rt` is null, of the

@@ -1,0 +1,222 @@
+#include "behaviours/gen_server_core.hpp"
+
+#include "framework/detail/mailbox_scan.hpp"
+#include "framework/log.hpp"
+#include "framework/signals.hpp"
+#include "framework/spawn.hpp"
+#include "framework/this_process.hpp"
+
+#include <sstream>
+
+namespace otp::detail {
+
+gen_server_core::~gen_server_core() = default;
+
+namespace {
+
+const gen_ops* ops_of(const envelope* e) noexcept {
+  return static_cast<const gen_ops*>(e->type->ext);
+}
+
+bool is_system(const envelope* e) noexcept {
+  const gen_ops* o = ops_of(e);
+  return o != nullptr && o->op == gen_op::system;
+}
+
+} // namespace
+
+void gen_server_core::run(std::unique_ptr<gen_server_core> self) {
+  gen_server_core& c = *self;
+  for (;;) {
+    if (c.continue_) {
+      // handle_continue runs before any message, even one already queued.
+      gen_step st = c.run_continue();
+      if (st.stop)
+        c.finish(st, nullptr);
+      c.apply(st.action);
+      continue;
+    }
+    envelope* e = c.next_message();
+    if (e == nullptr) {
+      // Idle: wait for the next message without a stack. The continuation
+      // owns the server from here on.
+      hibernate_on_return(
+          [s = std::move(self)]() mutable { run(std::move(s)); });
+      return;
+    }
+    c.dispatch(e);
+  }
+}
+
+envelope* gen_server_core::next_message() {
+  process* p = require_process("otp::gen_server");
+  bool yielded = false;
+  for (;;) {
+    mailbox_scan scan(p);
+    while (envelope* e = scan.next()) {
+      if (suspended && !is_system(e))
+        continue; // only system messages while suspended (sys:suspend)
+      scan.take(e);
+      timeout_armed_ = false;
+      hibernate_now_ = false;
+      return e;
+    }
+    if (timeout_armed_) {
+      if (!scan.wait(deadline_)) {
+        timeout_armed_ = false;
+        return make_envelope<server_timeout>();
+      }
+      continue;
+    }
+    if (suspended) {
+      // Queued messages wait for resume; keep the stack meanwhile.
+      scan.wait(clock::time_point::max());
+      continue;
+    }
+    if (std::exchange(hibernate_now_, false))
+      return nullptr;
+    if (hibernate_after.count() > 0) {
+      if (!scan.wait(clock::now() + hibernate_after))
+        return nullptr;
+      continue;
+    }
+    if (yielded)
+      return nullptr;
+    // A client that is about to call again usually runs on this thread:
+    // giving it one turn saves a hibernate/revive pair per call.
+    yielded = true;
+    otp::yield();
+  }
+}
+
+void gen_server_core::apply(server_action& a) {
+  switch (a.what()) {
+  case server_action::kind::none:
+    break;
+  case server_action::kind::timeout:
+    timeout_armed_ = true;
+    deadline_ = clock::now() + a.timeout_value();
+    break;
+  case server_action::kind::hibernate:
+    hibernate_now_ = true;
+    break;
+  case server_action::kind::continue_:
+    continue_ = a.take_continuation();
+    break;
+  }
+}
+
+gen_step gen_server_core::step_of(cast_result& r) {
+  gen_step st;
+  switch (r.what()) {
+  case result_kind::noreply:
+    st.action = std::move(r.action());
+    break;
+  case result_kind::stop:
+    st.stop = true;
+    st.reason = r.reason();
+    break;
+  default:
+    st.stop = true;
+    st.reason = exit_reason::bad_return_value("cast_result{}");
+    break;
+  }
+  return st;
+}
+
+gen_step gen_server_core::run_continue() {
+  auto cont = std::move(continue_);
+  try {
+    ++counters.callbacks;
+    cast_result r = cont->run(server());
+    return step_of(r);
+  } catch (...) {
+    gen_step st;
+    if (!current_exception_reason(st.reason))
+      throw;
+    st.stop = true;
+    return st;
+  }
+}
+
+void gen_server_core::dispatch(envelope* e) {
+  any_message msg(e); // owns e until the end of this message
+  ++counters.messages_in;
+  ++counters.callbacks;
+  gen_step st;
+  try {
+    if (const gen_ops* o = ops_of(e)) {
+      if (o->server != nullptr && *o->server != server_type()) {
+        log(log_level::error, self(),
+            "GenServer " + self().to_string() + " (" + demangle(server_type())
+                + ") received a message typed for " + demangle(*o->server)
+                + ": " + msg.to_string() + " (dropped)");
+        return;
+      }
+      st = o->invoke(*this, e);
+    } else if (msg.is<exit_message>() && parent
+               && msg.get<exit_message>().from == parent) {
+      // A trapping server whose parent ends stops with the parent's reason.
+      st.stop = true;
+      st.reason = msg.get<exit_message>().reason;
+    } else {
+      cast_result r = handle_info(msg);
+      st = step_of(r);
+    }
+  } catch (...) {
+    if (!current_exception_reason(st.reason))
+      throw;
+    st.stop = true;
+  }
+  if (st.stop)
+    finish(st, e);
+  apply(st.action);
+}
+
+exit_reason gen_server_core::terminate_now(exit_reason reason) noexcept {
+  try {
+    call_terminate(reason);
+  } catch (...) {
+    exit_reason r;
+    if (current_exception_reason(r))
+      return r;
+    // A kill arrived during terminate: the runtime unwinds again at the
+    // next suspension point with the pending reason.
+  }
+  return reason;
+}
+
+void gen_server_core::finish(gen_step& st, const envelope* last) {
+  exit_reason reason = st.terminated ? st.reason : terminate_now(st.reason);
+  if (!reason.is_silent())
+    report(reason, last);
+  otp::exit(std::move(reason));
+}
+
+void gen_server_core::report(const exit_reason& reason, const envelope* last) {
+  std::ostringstream os;
+  os << "GenServer " << self();
+  if (!name.empty())
+    os << " (" << name << ")";
+  os << " terminating\n** (" << demangle(server_type()) << ") "
+     << reason.to_string();
+  if (last != nullptr) {
+    os << "\nLast message";
+    const gen_ops* o = ops_of(last);
+    const from* client =
+        o != nullptr && o->caller != nullptr ? o->caller(last) : nullptr;
+    if (client != nullptr)
+      os << " (from " << client->caller() << ")";
+    os << ": ";
+    last->type->print(os, last);
+    os << "\nState: " << format_status();
+    if (client != nullptr)
+      os << "\nClient " << client->caller() << " is "
+         << (alive(client->caller()) ? "alive" : "dead");
+  } else {
+    os << "\nState: " << format_status();
+  }
+  log(log_level::error, self(), os.str());
+}
+
+} // namespace otp::detail
