@@ -1,0 +1,202 @@
+#pragma once
+/// \file agent.hpp
+/// Agent: state behind a process, read and changed by functions that run
+/// inside it (Elixir's `Agent`, a thin layer over a GenServer).
+///
+/// ```cpp
+/// auto a = otp::agent<std::map<std::string, int>>::start_link(
+///     [] { return std::map<std::string, int>{}; });
+/// a->update([](auto& m) { m["x"] = 1; });
+/// int x = a->get([](const auto& m) { return m.at("x"); });
+/// ```
+///
+/// - Every function runs inside the agent process (`self()` there is the
+///   agent): an expensive function blocks the agent, not the caller.
+/// - `get`, `update` and `get_and_update` are GenServer calls (default
+///   timeout 5 s): a timeout exits the caller with
+///   `{timeout,{GenServer,call,...}}` while the agent keeps computing; an
+///   exception in the function crashes the agent and the caller exits with
+///   the wrapped reason. After `stop`, calls exit with `noproc`.
+/// - `update` takes `fn(State&)` (changes in place) or `fn(const State&) ->
+///   State` (Elixir's style, returns the new state).
+/// - `get_and_update` takes `fn(State&) -> R` (changes in place and returns
+///   the reply) or `fn(const State&) -> std::pair<R, State>` (Elixir's
+///   `{reply, new_state}`); any other return type does not compile, so
+///   Elixir's bad_return_value cannot happen.
+/// - `cast` returns at once, whether or not the agent exists.
+///
+/// An `agent` handle is a value: copy it to other processes freely.
+
+#include "behaviours/gen_server.hpp"
+
+#include <type_traits>
+#include <utility>
+
+namespace otp {
+
+namespace detail {
+
+template <class F>
+struct agent_get {
+  F fn;
+};
+template <class F>
+struct agent_update {
+  F fn;
+};
+template <class F>
+struct agent_get_and_update {
+  F fn;
+};
+template <class F>
+struct agent_cast {
+  F fn;
+};
+struct agent_ok {
+  friend bool operator==(agent_ok, agent_ok) { return true; }
+};
+
+template <class T>
+struct is_pair : std::false_type {};
+template <class A, class B>
+struct is_pair<std::pair<A, B>> : std::true_type {};
+
+/// Applies an update function to the state, in either style.
+template <class State, class F>
+void apply_update(State& s, F& fn) {
+  if constexpr (
+      std::is_invocable_r_v<
+          void, F&,
+          State&> && std::is_void_v<std::invoke_result_t<F&, State&>>) {
+    fn(s);
+  } else {
+    static_assert(std::is_invocable_r_v<State, F&, const State&>,
+                  "otp::agent::update: fn must be fn(State&) or "
+                  "fn(const State&) -> State");
+    s = fn(std::as_const(s));
+  }
+}
+
+template <class State, class F>
+auto get_and_update_result() {
+  if constexpr (
+      std::is_invocable_v<
+          F&,
+          const State&> && is_pair<std::invoke_result_t<F&, const State&>>::value)
+    return std::type_identity<
+        typename std::invoke_result_t<F&, const State&>::first_type>{};
+  else
+    return std::type_identity<std::invoke_result_t<F&, State&>>{};
+}
+
+/// The GenServer behind an agent.
+template <class State>
+class agent_server : public gen_server<agent_server<State>> {
+  using base = gen_server<agent_server<State>>;
+
+public:
+  template <class F>
+  init_result init(F& fn) {
+    state_.emplace(fn());
+    return base::ok();
+  }
+  template <class F>
+  call_result<std::invoke_result_t<F&, const State&>>
+  handle_call(agent_get<F>& r) {
+    return base::reply(r.fn(std::as_const(*state_)));
+  }
+  template <class F>
+  call_result<agent_ok> handle_call(agent_update<F>& r) {
+    apply_update(*state_, r.fn);
+    return base::reply(agent_ok{});
+  }
+  template <class F>
+  call_result<typename decltype(get_and_update_result<State, F>())::type>
+  handle_call(agent_get_and_update<F>& r) {
+    if constexpr (
+        std::is_invocable_v<
+            F&,
+            const State&> && is_pair<std::invoke_result_t<F&, const State&>>::value) {
+      auto [reply, next] = r.fn(std::as_const(*state_));
+      *state_ = std::move(next);
+      return base::reply(std::move(reply));
+    } else {
+      return base::reply(r.fn(*state_));
+    }
+  }
+  template <class F>
+  cast_result handle_cast(agent_cast<F>& r) {
+    apply_update(*state_, r.fn);
+    return base::noreply();
+  }
+
+private:
+  std::optional<State> state_;
+};
+
+} // namespace detail
+
+/// A handle on an agent holding a `State`.
+template <class State>
+class agent {
+  using server_t = detail::agent_server<State>;
+
+public:
+  agent() = default;
+  agent(pid p) : s_(std::move(p)) {}
+  agent(std::string name) : s_(std::move(name)) {}
+  agent(const char* name) : s_(name) {}
+
+  /// Start an agent linked to the caller with state `init()` (run inside
+  /// the agent). An exception in `init` fails the start with its reason.
+  template <class F>
+  static start_result start_link(F init, server_options o = {}) {
+    static_assert(std::is_convertible_v<std::invoke_result_t<F&>, State>,
+                  "otp::agent::start_link: init must return the State");
+    return server_t::start_link(o, std::move(init));
+  }
+  /// Like `start_link`, without the link.
+  template <class F>
+  static start_result start(F init, server_options o = {}) {
+    return server_t::start(o, std::move(init));
+  }
+
+  /// `Agent.get`: `fn(const State&)`, run in the agent; returns its result.
+  template <class F>
+  auto get(F fn,
+           std::chrono::milliseconds timeout = default_call_timeout) const {
+    return otp::call(s_, detail::agent_get<F>{std::move(fn)}, timeout);
+  }
+  /// `Agent.update` (see the file comment for `fn`'s forms).
+  template <class F>
+  void update(F fn,
+              std::chrono::milliseconds timeout = default_call_timeout) const {
+    otp::call(s_, detail::agent_update<F>{std::move(fn)}, timeout);
+  }
+  /// `Agent.get_and_update` (see the file comment for `fn`'s forms).
+  template <class F>
+  auto get_and_update(
+      F fn, std::chrono::milliseconds timeout = default_call_timeout) const {
+    return otp::call(s_, detail::agent_get_and_update<F>{std::move(fn)},
+                     timeout);
+  }
+  /// `Agent.cast`: apply an update without waiting; never fails.
+  template <class F>
+  void cast(F fn) const {
+    otp::cast(s_, detail::agent_cast<F>{std::move(fn)});
+  }
+  /// `Agent.stop` (`GenServer.stop`: default `normal`, infinity).
+  void stop(exit_reason reason = exit_reason::normal(),
+            std::chrono::milliseconds timeout =
+                std::chrono::milliseconds::max()) const {
+    otp::stop(s_.ref(), std::move(reason), timeout);
+  }
+  /// The pid now behind the handle (null if none).
+  pid whereis() const { return s_.whereis(); }
+  const server_ref& ref() const noexcept { return s_.ref(); }
+
+private:
+  server<server_t> s_;
+};
+
+} // namespace otp
