@@ -235,7 +235,9 @@ bool drain(process* p) {
         append(p, e);
         appended = true;
       } else if (e->kind == kind_alias_message) {
-        if (p->extras_ && p->extras_->aliases.count(e->tag) != 0) {
+        if (p->extras_
+            && ((e->tag != 0 && p->extras_->alias_slot == e->tag)
+                || p->extras_->aliases.count(e->tag) != 0)) {
           e->kind = kind_message;
           append(p, e);
           appended = true;

@@ -148,7 +148,13 @@ bool trapping_exits() {
 alias_ref alias() {
   process* me = detail::require_process("otp::alias");
   const ref r = make_ref();
-  me->extras().aliases.insert(r.id());
+  detail::process_extras& x = me->extras();
+  // Most processes have at most one alias at a time (the one of a call in
+  // progress): it lives in a slot, without a hash table.
+  if (x.alias_slot == 0)
+    x.alias_slot = r.id();
+  else
+    x.aliases.insert(r.id());
   return {self_of(me), r};
 }
 
@@ -156,8 +162,14 @@ bool unalias(const alias_ref& a) {
   process* me = detail::require_process("otp::unalias");
   // Messages that arrived while the alias was active are kept.
   detail::drain(me);
-  return a.pid.get() == me && me->extras_ != nullptr
-         && me->extras_->aliases.erase(a.id.id()) != 0;
+  if (a.pid.get() != me || me->extras_ == nullptr)
+    return false;
+  detail::process_extras& x = *me->extras_;
+  if (x.alias_slot == a.id.id() && a.id.id() != 0) {
+    x.alias_slot = 0;
+    return true;
+  }
+  return x.aliases.erase(a.id.id()) != 0;
 }
 
 namespace detail {

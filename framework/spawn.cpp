@@ -45,6 +45,8 @@ std::string current_exception_type() {
 bool try_hibernate(process* p) noexcept {
   if (p->save_head != nullptr)
     return false;
+  if (p->extras_ != nullptr)
+    p->extras_->shrink();
   std::uintptr_t expected = 0;
   return p->inbox.compare_exchange_strong(expected, inbox_hibernating,
                                           std::memory_order_acq_rel,
@@ -108,6 +110,7 @@ void propagate(process* p, const exit_reason& reason) noexcept {
   x.monitored_by.clear();
   x.monitors.clear();
   x.aliases.clear();
+  x.alias_slot = 0;
 }
 
 /// The process has ended with `reason`: close its mailbox, tell its links

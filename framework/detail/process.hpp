@@ -120,22 +120,77 @@ struct exit_unwind {};
 /// Thrown by `hibernate` to unwind the stack down to the process entry.
 struct hibernate_unwind {};
 
+/// A set or map that costs one pointer while empty: created on first insert,
+/// released by `shrink()` once empty again (a hibernating process keeps no
+/// empty hash tables). Reads of an absent container see a shared empty one.
+template <class C>
+class lazy_container {
+public:
+  using iterator = typename C::iterator;
+  using key_type = typename C::key_type;
+
+  template <class... A>
+  auto insert(A&&... a) {
+    return make().insert(std::forward<A>(a)...);
+  }
+  template <class... A>
+  auto emplace(A&&... a) {
+    return make().emplace(std::forward<A>(a)...);
+  }
+  std::size_t erase(const key_type& k) { return c_ ? c_->erase(k) : 0; }
+  iterator erase(iterator it) { return c_->erase(it); }
+  iterator find(const key_type& k) { return get().find(k); }
+  std::size_t count(const key_type& k) const { return c_ ? c_->count(k) : 0; }
+  iterator begin() { return get().begin(); }
+  iterator end() { return get().end(); }
+  bool empty() const noexcept { return !c_ || c_->empty(); }
+  std::size_t size() const noexcept { return c_ ? c_->size() : 0; }
+  void clear() { c_.reset(); }
+  /// Free the container if it is empty.
+  void shrink() noexcept {
+    if (c_ && c_->empty())
+      c_.reset();
+  }
+
+private:
+  C& make() {
+    if (!c_)
+      c_ = std::make_unique<C>();
+    return *c_;
+  }
+  C& get() {
+    static C none;
+    return c_ ? *c_ : none;
+  }
+  std::unique_ptr<C> c_;
+};
+
 /// The rarely used parts of a process, allocated on first use, so that the
 /// common process stays small (a million of them must fit).
 struct process_extras {
   /// Why the process must exit (valid when `process::exiting`).
   exit_reason pending_reason;
-  std::unordered_set<pid> links;
+  lazy_container<std::unordered_set<pid>> links;
   /// Monitors this process holds, by ref: the monitored pid.
-  std::unordered_map<ref, pid> monitors;
+  lazy_container<std::unordered_map<ref, pid>> monitors;
   /// Monitors on this process, by ref: the watcher.
-  std::unordered_map<ref, pid> monitored_by;
+  lazy_container<std::unordered_map<ref, pid>> monitored_by;
   /// Active aliases (ids).
-  std::unordered_set<std::uint64_t> aliases;
+  lazy_container<std::unordered_set<std::uint64_t>> aliases;
+  /// One more active alias, outside the table (0: none).
+  std::uint64_t alias_slot = 0;
   /// The continuation of a hibernating process.
   unique_task continuation;
   /// Called once with the final reason (used by `runtime::run`).
   std::function<void(const exit_reason&)> on_exit;
+
+  /// Release empty containers (before hibernating).
+  void shrink() noexcept {
+    links.shrink();
+    monitors.shrink();
+    monitored_by.shrink();
+    aliases.shrink();
+  }
 };
 
 struct process {
