@@ -4,10 +4,11 @@
 /// inside it (Elixir's `Agent`, a thin layer over a GenServer).
 ///
 /// ```cpp
-/// auto a = otp::agent<std::map<std::string, int>>::start_link(
-///     [] { return std::map<std::string, int>{}; });
-/// a->update([](auto& m) { m["x"] = 1; });
-/// int x = a->get([](const auto& m) { return m.at("x"); });
+/// using store = otp::agent<std::map<std::string, int>>;
+/// store a = store::start_link([] { return std::map<std::string, int>{}; })
+///               .pid();
+/// a.update([](auto& m) { m["x"] = 1; });
+/// int x = a.get([](const auto& m) { return m.at("x"); });
 /// ```
 ///
 /// - Every function runs inside the agent process (`self()` there is the
@@ -21,8 +22,10 @@
 ///   State` (Elixir's style, returns the new state).
 /// - `get_and_update` takes `fn(State&) -> R` (changes in place and returns
 ///   the reply) or `fn(const State&) -> std::pair<R, State>` (Elixir's
-///   `{reply, new_state}`); any other return type does not compile, so
-///   Elixir's bad_return_value cannot happen.
+///   `{reply, new_state}`: any pair whose second converts to the State). A
+///   function returning nothing (or not callable on the State) does not
+///   compile, and any other return value is the reply, so Elixir's
+///   bad_return_value cannot happen.
 /// - `cast` returns at once, whether or not the agent exists.
 ///
 /// An `agent` handle is a value: copy it to other processes freely.
@@ -56,10 +59,40 @@ struct agent_ok {
   friend bool operator==(agent_ok, agent_ok) { return true; }
 };
 
-template <class T>
-struct is_pair : std::false_type {};
-template <class A, class B>
-struct is_pair<std::pair<A, B>> : std::true_type {};
+/// The reply of `get_and_update(fn)` when `fn` returns a `T`: the first of
+/// a `std::pair<R, S>` whose `S` converts to the State (Elixir's
+/// `{reply, new_state}`), else the `T` itself.
+template <class State, class T>
+struct reply_and_state : std::false_type {
+  using reply = T;
+};
+template <class State, class R, class S>
+  requires std::is_convertible_v<S, State>
+struct reply_and_state<State, std::pair<R, S>> : std::true_type {
+  using reply = R;
+};
+
+template <class State, class F>
+using get_and_update_of =
+    reply_and_state<State,
+                    std::remove_cvref_t<std::invoke_result_t<F&, State&>>>;
+
+/// `fn(const State&)` returns a value.
+template <class F, class State>
+concept agent_get_fn = std::is_invocable_v<F&, const State&> && !std::is_void_v<
+    std::invoke_result_t<F&, const State&>>;
+/// `fn(State&)` returns nothing, or `fn(const State&)` returns the State.
+template <class F, class State>
+concept agent_update_fn =
+    (std::is_invocable_v<
+         F&, State&> && std::is_void_v<std::invoke_result_t<F&, State&>>)
+    || std::is_invocable_r_v<State, F&, const State&>;
+/// `fn(State&)` returns a reply (or a reply and the new State). The State is
+/// passed mutable even to the pair form, so that a generic `[](auto& s)`
+/// in-place function is never instantiated on a const State.
+template <class F, class State>
+concept agent_get_and_update_fn = std::is_invocable_v<
+    F&, State&> && !std::is_void_v<std::invoke_result_t<F&, State&>>;
 
 /// Applies an update function to the state, in either style.
 template <class State, class F>
@@ -77,18 +110,6 @@ void apply_update(State& s, F& fn) {
   }
 }
 
-template <class State, class F>
-auto get_and_update_result() {
-  if constexpr (
-      std::is_invocable_v<
-          F&,
-          const State&> && is_pair<std::invoke_result_t<F&, const State&>>::value)
-    return std::type_identity<
-        typename std::invoke_result_t<F&, const State&>::first_type>{};
-  else
-    return std::type_identity<std::invoke_result_t<F&, State&>>{};
-}
-
 /// The GenServer behind an agent.
 template <class State>
 class agent_server : public gen_server<agent_server<State>> {
@@ -101,7 +122,7 @@ public:
     return base::ok();
   }
   template <class F>
-  call_result<std::invoke_result_t<F&, const State&>>
+  call_result<std::remove_cvref_t<std::invoke_result_t<F&, const State&>>>
   handle_call(agent_get<F>& r) {
     return base::reply(r.fn(std::as_const(*state_)));
   }
@@ -111,13 +132,10 @@ public:
     return base::reply(agent_ok{});
   }
   template <class F>
-  call_result<typename decltype(get_and_update_result<State, F>())::type>
+  call_result<typename get_and_update_of<State, F>::reply>
   handle_call(agent_get_and_update<F>& r) {
-    if constexpr (
-        std::is_invocable_v<
-            F&,
-            const State&> && is_pair<std::invoke_result_t<F&, const State&>>::value) {
-      auto [reply, next] = r.fn(std::as_const(*state_));
+    if constexpr (get_and_update_of<State, F>::value) {
+      auto [reply, next] = r.fn(*state_);
       *state_ = std::move(next);
       return base::reply(std::move(reply));
     } else {
@@ -158,23 +176,28 @@ public:
   /// Like `start_link`, without the link.
   template <class F>
   static start_result start(F init, server_options o = {}) {
+    static_assert(std::is_convertible_v<std::invoke_result_t<F&>, State>,
+                  "otp::agent::start: init must return the State");
     return server_t::start(o, std::move(init));
   }
 
   /// `Agent.get`: `fn(const State&)`, run in the agent; returns its result.
   template <class F>
+    requires detail::agent_get_fn<F, State>
   auto get(F fn,
            std::chrono::milliseconds timeout = default_call_timeout) const {
     return otp::call(s_, detail::agent_get<F>{std::move(fn)}, timeout);
   }
   /// `Agent.update` (see the file comment for `fn`'s forms).
   template <class F>
+    requires detail::agent_update_fn<F, State>
   void update(F fn,
               std::chrono::milliseconds timeout = default_call_timeout) const {
     otp::call(s_, detail::agent_update<F>{std::move(fn)}, timeout);
   }
   /// `Agent.get_and_update` (see the file comment for `fn`'s forms).
   template <class F>
+    requires detail::agent_get_and_update_fn<F, State>
   auto get_and_update(
       F fn, std::chrono::milliseconds timeout = default_call_timeout) const {
     return otp::call(s_, detail::agent_get_and_update<F>{std::move(fn)},
@@ -182,9 +205,8 @@ public:
   }
   /// `Agent.cast`: apply an update without waiting; never fails.
   template <class F>
-  void cast(F fn) const {
-    otp::cast(s_, detail::agent_cast<F>{std::move(fn)});
-  }
+    requires detail::agent_update_fn<F, State>
+  void cast(F fn) const { otp::cast(s_, detail::agent_cast<F>{std::move(fn)}); }
   /// `Agent.stop` (`GenServer.stop`: default `normal`, infinity).
   void stop(exit_reason reason = exit_reason::normal(),
             std::chrono::milliseconds timeout =

@@ -27,7 +27,8 @@
 ///   `stop(reason)` (start returns the error, the process exits with it),
 ///   `error(reason)` (start returns the error, the process exits `normal`).
 ///   Without `init`, the server is constructed from the start arguments. An
-///   exception fails the start with its reason. `terminate` is not called.
+///   exception fails the start with its reason. `terminate` is not called;
+///   a failure with a reason other than normal/shutdown is logged.
 /// - `handle_call(const Req&[, const from&]) -> call_result<R>`: one overload
 ///   per request type; `call(server, Req)` compiles only if one exists, and
 ///   returns its `R`. `reply(v[, action])`, `noreply([action])` (then answer
@@ -41,7 +42,8 @@
 ///   logged and dropped.
 /// - `handle_continue(C&) -> cast_result` for `continue_with(C{})`.
 /// - `terminate(const exit_reason&)`: on a stop, a crash, `stop/3` and a
-///   trapped exit from the parent; not on `kill` or untrapped signals.
+///   trapped exit from the parent (the caller of `start_link`; a server
+///   started with `start` has none); not on `kill` or untrapped signals.
 /// - `format_status() -> std::string`: the state in reports (else
 ///   `operator<<`, else the type name).
 ///
@@ -116,7 +118,7 @@ public:
   }
   template <class... A>
   static start_result start_link(const server_options& o, A&&... args) {
-    return otp::start_link(to_start(o), &entry<message_type_t<A>...>,
+    return otp::start_link(to_start(o), &entry<true, message_type_t<A>...>,
                            o.hibernate_after, std::forward<A>(args)...);
   }
   /// Like `start_link`, without the link.
@@ -127,7 +129,7 @@ public:
   }
   template <class... A>
   static start_result start(const server_options& o, A&&... args) {
-    return otp::start(to_start(o), &entry<message_type_t<A>...>,
+    return otp::start(to_start(o), &entry<false, message_type_t<A>...>,
                       o.hibernate_after, std::forward<A>(args)...);
   }
 
@@ -148,7 +150,7 @@ protected:
   static stop_reply_t<message_type_t<R>> stop(exit_reason r, R&& v) {
     return {std::move(r), std::forward<R>(v)};
   }
-  static ok_t ok(server_action a = {}) { return {std::move(a)}; }
+  static init_ok_t ok(server_action a = {}) { return {std::move(a)}; }
   static ignore_t ignore() { return {}; }
   static error_t error(exit_reason r) { return {std::move(r)}; }
   // -- actions ------------------------------------------------------------
@@ -173,9 +175,9 @@ private:
   static start_options to_start(const server_options& o) {
     return {o.name, o.timeout, o.spawn};
   }
-  template <class... A>
+  template <bool Linked, class... A>
   static void entry(starter& st, std::chrono::milliseconds hib, A&... args) {
-    detail::gen_main<S>(st, hib, args...);
+    detail::gen_main<S>(st, hib, Linked, args...);
   }
 };
 

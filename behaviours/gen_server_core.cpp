@@ -51,6 +51,9 @@ void gen_server_core::run(std::unique_ptr<gen_server_core> self) {
 envelope* gen_server_core::next_message() {
   process* p = require_process("otp::gen_server");
   bool yielded = false;
+  // Fixed once per idle period: a wake-up that brings no message (a signal,
+  // a process_info request) must not restart it.
+  clock::time_point idle_until = clock::time_point::min();
   for (;;) {
     mailbox_scan scan(p);
     while (envelope* e = scan.next()) {
@@ -76,7 +79,9 @@ envelope* gen_server_core::next_message() {
     if (std::exchange(hibernate_now_, false))
       return nullptr;
     if (hibernate_after.count() > 0) {
-      if (!scan.wait(clock::now() + hibernate_after))
+      if (idle_until == clock::time_point::min())
+        idle_until = clock::now() + hibernate_after;
+      if (!scan.wait(idle_until))
         return nullptr;
       continue;
     }
@@ -193,9 +198,22 @@ void gen_server_core::finish(gen_step& st, const envelope* last) {
   otp::exit(std::move(reason));
 }
 
+void init_failed(starter& st, const std::type_info& server, exit_reason why) {
+  if (!why.is_silent()) {
+    std::ostringstream os;
+    os << "[error] GenServer " << self();
+    if (!st.name().empty())
+      os << " (" << st.name() << ")";
+    os << " failed to start\n** (" << demangle(server) << ") "
+       << why.to_string();
+    log(log_level::error, self(), os.str());
+  }
+  st.stop(std::move(why));
+}
+
 void gen_server_core::report(const exit_reason& reason, const envelope* last) {
   std::ostringstream os;
-  os << "GenServer " << self();
+  os << "[error] GenServer " << self();
   if (!name.empty())
     os << " (" << name << ")";
   os << " terminating\n** (" << demangle(server_type()) << ") "

@@ -11,6 +11,7 @@
 #include "framework/call.hpp"
 #include "framework/message.hpp"
 #include "framework/pid.hpp"
+#include "framework/start.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -100,5 +101,11 @@ private:
   bool timeout_armed_ = false;
   bool hibernate_now_ = false;
 };
+
+/// `init` failed with `why` (raised, `stop(why)` or a bad return): log a
+/// crash report unless `why` is silent (as proc_lib does), then report the
+/// error to the starter and exit with `why`. `terminate` is not called.
+[[noreturn]] void init_failed(starter& st, const std::type_info& server,
+                              exit_reason why);
 
 } // namespace otp::detail

@@ -97,7 +97,7 @@ struct stop_reply_t {
   R value;
 };
 /// `{:ok, s[, action]}` from init.
-struct ok_t {
+struct init_ok_t {
   server_action action;
 };
 /// `:ignore` from init.
@@ -198,7 +198,9 @@ class init_result {
 public:
   /// Empty: a bad return (start fails with bad_return_value).
   init_result() = default;
-  init_result(ok_t o) : kind_(result_kind::ok), action_(std::move(o.action)) {}
+  init_result(init_ok_t o)
+      : kind_(result_kind::ok),
+        action_(std::move(o.action)) {}
   init_result(ignore_t) : kind_(result_kind::ignore) {}
   init_result(stop_t s)
       : kind_(result_kind::stop),

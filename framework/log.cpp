@@ -44,7 +44,10 @@ void log(log_level level, const pid& who, std::string text) {
     current_sink()(ev);
     return;
   }
-  std::cerr << ev.text << std::endl;
+  // Like OTP's default logger level (notice): progress reports (info) are
+  // not printed unless a sink asks for them.
+  if (ev.level != log_level::info)
+    std::cerr << ev.text << std::endl;
 }
 
 } // namespace otp

@@ -2,7 +2,9 @@
 /// \file log.hpp
 /// Reports: the runtime's error reports (a process crashed) and warnings.
 ///
-/// By default reports go to stderr, one line per event, as
+/// By default reports go to stderr (info-level ones, such as supervisors'
+/// progress reports, are dropped, as OTP's default logger level does), one
+/// line per event, as
 /// `[error] Process <0.78.0> raised an exception` followed by
 /// `** (std::runtime_error) oops`. Install a sink to capture them (tests do).
 /// Sinks may be called from any thread, concurrently; the runtime serialises

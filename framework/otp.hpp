@@ -18,5 +18,6 @@
 #include "framework/signals.hpp"
 #include "framework/spawn.hpp"
 #include "framework/start.hpp"
+#include "framework/task.hpp"
 #include "framework/this_process.hpp"
 #include "framework/timer.hpp"

@@ -83,7 +83,7 @@ struct start_options {
   /// How long the caller waits for the acknowledgement.
   std::chrono::milliseconds timeout = std::chrono::milliseconds::max();
   /// Options of the new process.
-  spawn_options spawn;
+  spawn_options spawn{};
 };
 
 class starter;

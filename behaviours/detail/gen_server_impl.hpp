@@ -29,7 +29,7 @@ struct server_options {
   /// Idle time before the server gives up its stack. 0 (the default):
   /// at once, so an idle server costs no stack (Erlang's default is never).
   std::chrono::milliseconds hibernate_after{0};
-  spawn_options spawn;
+  spawn_options spawn{};
 };
 
 namespace detail {
@@ -237,7 +237,7 @@ envelope* make_protocol_envelope(A&&... a) {
 
 template <class S, class... A>
 void gen_main(starter& st, std::chrono::milliseconds hibernate_after,
-              A&... args) {
+              bool linked, A&... args) {
   std::unique_ptr<gen_process<S>> proc;
   init_result r;
   try {
@@ -249,7 +249,7 @@ void gen_main(starter& st, std::chrono::milliseconds hibernate_after,
                     "otp::gen_server: the server has neither init(args...) "
                     "nor a constructor taking the start arguments");
       proc = std::make_unique<gen_process<S>>(args...);
-      r = ok_t{};
+      r = init_ok_t{};
     }
   } catch (...) {
     exit_reason why;
@@ -257,7 +257,7 @@ void gen_main(starter& st, std::chrono::milliseconds hibernate_after,
       throw;
     // OTP 25: {error, Reason} to the starter, then exit(Reason); no
     // terminate.
-    st.stop(std::move(why));
+    init_failed(st, typeid(S), std::move(why));
   }
   switch (r.what()) {
   case result_kind::ok:
@@ -265,13 +265,15 @@ void gen_main(starter& st, std::chrono::milliseconds hibernate_after,
   case result_kind::ignore:
     st.ignore();
   case result_kind::stop:
-    st.stop(r.reason());
+    init_failed(st, typeid(S), r.reason());
   case result_kind::error:
     st.fail(r.reason());
   default:
-    st.stop(exit_reason::bad_return_value("init_result{}"));
+    init_failed(st, typeid(S), exit_reason::bad_return_value("init_result{}"));
   }
-  proc->parent = st.parent();
+  // OTP: a server started without a link is its own parent, so an EXIT
+  // from its starter is an ordinary EXIT (handle_info), not a stop.
+  proc->parent = linked ? st.parent() : self();
   proc->name = st.name();
   proc->hibernate_after = hibernate_after;
   proc->started_at = std::chrono::steady_clock::now();

@@ -1,0 +1,310 @@
+// The body of a dynamic supervisor process (dynamic_supervisor.hpp says
+// what it does); task_supervisor runs the same body.
+
+#include "framework/call.hpp"
+#include "framework/log.hpp"
+#include "framework/receive.hpp"
+#include "framework/signals.hpp"
+#include "framework/this_process.hpp"
+#include "supervision/detail/child_ops.hpp"
+#include "supervision/detail/protocol.hpp"
+#include "supervision/detail/supervisor_server.hpp"
+#include "supervision/dynamic_supervisor.hpp"
+#include "supervision/restart_intensity.hpp"
+#include "supervision/supervisor_error.hpp"
+
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+namespace otp::dynamic_supervisor::detail {
+
+namespace {
+
+using namespace otp::detail::sup;
+
+struct dyn_child {
+  child_spec spec;
+  ref monitor;
+  bool restarting = false;
+  std::uint64_t restarts = 0;
+};
+
+class dynamic_server {
+public:
+  dynamic_server(const options& opts, otp::pid parent, const char* kind)
+      : opts_(opts),
+        parent_(std::move(parent)),
+        intensity_(opts.max_restarts, opts.max_seconds),
+        kind_(kind) {
+    rep_.self = otp::self();
+    rep_.name = display_name(opts.name, rep_.self);
+  }
+
+  [[noreturn]] void loop();
+
+private:
+  void start_child(call_request<start_child_req>& r);
+  void terminate_child(call_request<terminate_pid_req>& r);
+  void which_children(call_request<which_children_req>& r);
+  void count_children(call_request<count_children_req>& r);
+  void tree(call_request<tree_req>& r);
+  void on_exit(const otp::pid& p, exit_reason reason);
+  void restart(const otp::pid& old);
+  [[noreturn]] void terminate_and_exit(exit_reason reason);
+
+  options opts_;
+  otp::pid parent_;
+  reporter rep_;
+  restart_intensity intensity_;
+  const char* kind_;
+  /// Running children by pid; a child being restarted stays under its old
+  /// pid (Elixir's `{:restarting, child}`).
+  std::unordered_map<otp::pid, dyn_child> children_;
+  std::optional<exit_reason> stop_;
+};
+
+void dynamic_server::start_child(call_request<start_child_req>& r) {
+  child_spec& spec = r.request.spec;
+  if (auto bad = check_child_spec(spec, otp::auto_shutdown::never)) {
+    otp::reply(r.from, start_result::error(*bad));
+    return;
+  }
+  if (children_.size() >= opts_.max_children) {
+    otp::reply(r.from, start_result::error(supervisor_error::max_children()));
+    return;
+  }
+  start_result res = invoke_start(spec, opts_.extra);
+  if (res.ok()) {
+    const ref mon = otp::monitor(res.pid());
+    rep_.progress(spec, res.pid());
+    children_.emplace(res.pid(), dyn_child{std::move(spec), mon, false, 0});
+  }
+  otp::reply(r.from, std::move(res));
+}
+
+void dynamic_server::terminate_child(call_request<terminate_pid_req>& r) {
+  auto it = children_.find(r.request.child);
+  if (it == children_.end()) {
+    otp::reply(r.from, result<void>(supervisor_error::not_found()));
+    return;
+  }
+  if (!it->second.restarting) {
+    if (auto err =
+            shutdown_child(it->first, it->second.monitor, it->second.spec))
+      rep_.error("shutdown_error", *err, it->second.spec, it->first);
+  }
+  children_.erase(it);
+  otp::reply(r.from, result<void>());
+}
+
+void dynamic_server::which_children(call_request<which_children_req>& r) {
+  std::vector<child_info> out;
+  out.reserve(children_.size());
+  for (const auto& [p, c] : children_)
+    out.push_back(child_info{{},
+                             c.restarting ? otp::pid() : p,
+                             c.restarting ? child_status::restarting
+                                          : child_status::running,
+                             c.spec.type});
+  otp::reply(r.from, std::move(out));
+}
+
+void dynamic_server::count_children(call_request<count_children_req>& r) {
+  child_counts n;
+  for (const auto& [p, c] : children_) {
+    ++n.specs;
+    if (!c.restarting)
+      ++n.active;
+    ++(c.spec.type == child_type::supervisor ? n.supervisors : n.workers);
+  }
+  otp::reply(r.from, n);
+}
+
+void dynamic_server::tree(call_request<tree_req>& r) {
+  tree_reply out{kind_,
+                 to_string(opts_.strategy),
+                 opts_.max_restarts,
+                 static_cast<long long>(opts_.max_seconds.count()),
+                 {}};
+  for (const auto& [p, c] : children_)
+    out.children.push_back(tree_child{{},
+                                      c.restarting ? otp::pid() : p,
+                                      c.restarting ? "restarting" : "running",
+                                      c.spec.type,
+                                      c.spec.restart,
+                                      c.restarts});
+  otp::reply(r.from, std::move(out));
+}
+
+void dynamic_server::on_exit(const otp::pid& p, exit_reason reason) {
+  auto it = children_.find(p);
+  const child_spec& spec = it->second.spec;
+  const bool restart_it =
+      spec.restart == restart_type::permanent
+      || (spec.restart == restart_type::transient && !reason.is_silent());
+  if (spec.restart == restart_type::permanent || !reason.is_silent())
+    rep_.error("child_terminated", reason, spec, p);
+  if (restart_it)
+    restart(p);
+  else
+    children_.erase(it);
+}
+
+void dynamic_server::restart(const otp::pid& old) {
+  auto it = children_.find(old);
+  if (!intensity_.add()) {
+    rep_.error("shutdown", exit_reason::user("reached_max_restart_intensity"),
+               it->second.spec, old);
+    children_.erase(it);
+    stop_ = exit_reason::shutdown();
+    return;
+  }
+  dyn_child c = std::move(it->second);
+  children_.erase(it);
+  c.restarting = false;
+  ++c.restarts;
+  start_result res = invoke_start(c.spec, opts_.extra);
+  if (res.ok()) {
+    c.monitor = otp::monitor(res.pid());
+    rep_.progress(c.spec, res.pid());
+    children_.emplace(res.pid(), std::move(c));
+  } else if (!res.ignored()) {
+    rep_.error("start_error", res.error(), c.spec, {});
+    c.restarting = true;
+    children_.emplace(old, std::move(c));
+    // Retry from the loop, after what is queued (a shutdown among it).
+    otp::send(otp::self(), try_again_restart{{}, old});
+  }
+}
+
+void dynamic_server::terminate_and_exit(exit_reason reason) {
+  // Signal every child at once; each shutdown value is one deadline group.
+  struct pending {
+    ref monitor;
+    const child_spec* spec;
+    bool brutal;
+  };
+  std::unordered_map<otp::pid, pending> waiting;
+  std::map<clock::time_point, std::vector<otp::pid>> deadlines;
+  const auto now = clock::now();
+  for (const auto& [p, c] : children_) {
+    if (c.restarting)
+      continue;
+    const child_shutdown how = c.spec.shutdown_or_default();
+    const bool brutal = how.what() == child_shutdown::kind::brutal_kill;
+    otp::exit(p, brutal ? exit_reason::kill() : exit_reason::shutdown());
+    waiting.emplace(p, pending{c.monitor, &c.spec, brutal});
+    if (how.what() == child_shutdown::kind::timeout)
+      deadlines[now + how.time()].push_back(p);
+  }
+  auto done = [&](const otp::pid& p, const exit_reason& why) {
+    const pending& w = waiting.at(p);
+    if (!expected_shutdown(why, *w.spec, w.brutal))
+      rep_.error("shutdown_error", why, *w.spec, p);
+    waiting.erase(p);
+  };
+  while (!waiting.empty()) {
+    std::chrono::milliseconds left = otp::infinity;
+    if (!deadlines.empty())
+      left = std::max(std::chrono::milliseconds(0),
+                      std::chrono::ceil<std::chrono::milliseconds>(
+                          deadlines.begin()->first - clock::now()));
+    otp::receive(
+        otp::guard(
+            [&](const exit_message& m) { return waiting.count(m.from) != 0; },
+            [&](exit_message&& m) {
+              otp::demonitor(waiting.at(m.from).monitor, {.flush = true});
+              done(m.from, m.reason);
+            }),
+        otp::guard(
+            [&](const down_message& d) {
+              auto w = waiting.find(d.who);
+              return w != waiting.end() && w->second.monitor == d.monitor;
+            },
+            [&](down_message&& d) {
+              done(d.who, settle_down(d.who, std::move(d.reason)));
+            }),
+        otp::after(left, [&] {
+          for (const otp::pid& p : deadlines.begin()->second)
+            if (waiting.count(p) != 0)
+              otp::exit(p, exit_reason::kill());
+          deadlines.erase(deadlines.begin());
+        }));
+  }
+  otp::exit(std::move(reason));
+}
+
+void dynamic_server::loop() {
+  for (;;) {
+    otp::receive(
+        [&](exit_message&& m) {
+          if (parent_ && m.from == parent_) {
+            stop_ = std::move(m.reason);
+            return;
+          }
+          auto it = children_.find(m.from);
+          if (it == children_.end() || it->second.restarting)
+            return;
+          forget_child(m.from, it->second.monitor);
+          on_exit(m.from, std::move(m.reason));
+        },
+        [&](down_message&& d) {
+          auto it = children_.find(d.who);
+          if (it == children_.end() || it->second.restarting
+              || it->second.monitor != d.monitor)
+            return;
+          on_exit(d.who, settle_down(d.who, std::move(d.reason)));
+        },
+        [&](try_again_restart&& t) {
+          auto it = children_.find(t.old);
+          if (it != children_.end() && it->second.restarting)
+            restart(t.old);
+        },
+        [&](call_request<start_child_req>&& r) { start_child(r); },
+        [&](call_request<terminate_pid_req>&& r) { terminate_child(r); },
+        [&](call_request<which_children_req>&& r) { which_children(r); },
+        [&](call_request<count_children_req>&& r) { count_children(r); },
+        [&](call_request<tree_req>&& r) { tree(r); },
+        [&](call_request<terminate_child_req>&& r) {
+          otp::reply(r.from,
+                     result<void>(supervisor_error::dynamic_supervisor()));
+        },
+        [&](call_request<restart_child_req>&& r) {
+          otp::reply(r.from, start_result::error(
+                                 supervisor_error::dynamic_supervisor()));
+        },
+        [&](call_request<delete_child_req>&& r) {
+          otp::reply(r.from,
+                     result<void>(supervisor_error::dynamic_supervisor()));
+        },
+        [&](call_request<stop_req>&& r) { stop_ = r.request.reason; },
+        [&](any_message&& m) {
+          otp::log(log_level::error, rep_.self,
+                   "[error] Supervisor " + rep_.name
+                       + " received unexpected message: " + m.to_string());
+        });
+    if (stop_)
+      terminate_and_exit(std::move(*stop_));
+  }
+}
+
+} // namespace
+
+void run(starter& s, const options& opts, bool linked, const char* kind) {
+  otp::trap_exit(true);
+  if (auto bad = check_options(opts.max_restarts, opts.max_seconds))
+    s.stop(*bad);
+  if (opts.strategy != strategy::one_for_one)
+    s.stop(exit_reason::user(std::string("{supervisor_data,{invalid_strategy,")
+                             + to_string(opts.strategy) + "}}"));
+  if (opts.auto_shutdown != otp::auto_shutdown::never)
+    s.stop(exit_reason::user(
+        std::string("{supervisor_data,{invalid_auto_shutdown,")
+        + to_string(opts.auto_shutdown) + "}}"));
+  dynamic_server srv(opts, linked ? s.parent() : otp::pid{}, kind);
+  s.ack();
+  srv.loop();
+}
+
+} // namespace otp::dynamic_supervisor::detail
