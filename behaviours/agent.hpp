@@ -32,6 +32,8 @@
 
 #include "behaviours/gen_server.hpp"
 
+#include <sstream>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -146,6 +148,18 @@ public:
   cast_result handle_cast(agent_cast<F>& r) {
     apply_update(*state_, r.fn);
     return base::noreply();
+  }
+
+  /// The state in crash reports and `sys::get_status`: printed with
+  /// `operator<<` if it has one, else its type.
+  std::string format_status() const {
+    if constexpr (printable<State>) {
+      std::ostringstream os;
+      os << *state_;
+      return os.str();
+    } else {
+      return "#<" + demangle(typeid(State)) + ">";
+    }
   }
 
 private:

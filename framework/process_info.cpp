@@ -25,6 +25,14 @@ struct info_slot {
 
   void complete() noexcept {
     if (ctx != nullptr) {
+      // push() bounced the request off a process that ended after the
+      // alive() check: the asker itself completes it, before it parks. Waking
+      // a running fiber would queue it (and detach it from its thread) while
+      // it runs; just mark the slot done, and the asker does not park.
+      if (ctx == boost::fibers::context::active()) {
+        done = true;
+        return;
+      }
       ctx->wake(epoch);
       return;
     }
@@ -106,7 +114,9 @@ std::optional<process_snapshot> process_info(const pid& p) {
     slot.epoch = ctx->waker_epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
     me->epoch = slot.epoch;
     detail::push(p.get(), req);
-    ctx->suspend();
+    // Set only if push() bounced the request, on this fiber (complete()).
+    if (!slot.done)
+      ctx->suspend();
     detail::check_signals(me);
   } else {
     detail::push(p.get(), req);
