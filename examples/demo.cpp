@@ -26,10 +26,20 @@
 
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 
 using namespace std::chrono_literals;
 using stock = std::map<std::string, int>;
+
+/// Print in one write: reports from other processes (the log sink below)
+/// never land in the middle of a line.
+template <class... A>
+void say(const A&... a) {
+  std::ostringstream os;
+  (os << ... << a);
+  std::cout << os.str() << std::flush;
+}
 
 // -- orders: a GenServer with a client API above its callbacks --------------
 struct place {
@@ -97,21 +107,21 @@ otp::pid whereis_new(const std::string& name, const otp::pid& old) {
 void print_node(const nlohmann::json& node, int depth) {
   nlohmann::json flat = node;
   flat.erase("children");
-  std::cout << std::string(2 * depth, ' ') << flat.dump() << "\n";
+  say(std::string(2 * depth, ' '), flat.dump(), "\n");
   if (node.contains("children"))
     for (const auto& child : node["children"])
       print_node(child, depth + 1);
 }
 
 void show_tree(const char* title) {
-  std::cout << "== " << title << " ==\n";
+  say("== ", title, " ==\n");
   print_node(otp::supervision_tree("shop_sup"), 0);
 }
 
 int main() {
   otp::set_log_sink([](const otp::log_event& e) {
     if (e.level == otp::log_level::error) // progress reports are info
-      std::cout << e.text << "\n";
+      say(e.text, "\n");
   });
   otp::runtime rt;
   rt.run([] {
@@ -130,20 +140,20 @@ int main() {
         {.strategy = otp::strategy::one_for_one, .name = "shop_sup"});
     show_tree("1. the tree starts, children in order");
 
-    std::cout << "== 2. normal work ==\n"
-              << "order #1: 3 x apple -> " << orders::order("apple", 3)
-              << "\norder #2: 5 x pear -> " << orders::order("pear", 5) << "\n";
+    say("== 2. normal work ==\n", "order #1: 3 x apple -> ",
+        orders::order("apple", 3), "\norder #2: 5 x pear -> ",
+        orders::order("pear", 5), "\n");
 
-    std::cout << "== 3. a GenServer crashes ==\n";
+    say("== 3. a GenServer crashes ==\n");
     const otp::pid before = otp::whereis("orders");
     const std::string third = orders::order("apple", -1); // reports first
-    std::cout << "order #3: -1 x apple -> " << third << "\n";
+    say("order #3: -1 x apple -> ", third, "\n");
     const otp::pid after = whereis_new("orders", before);
-    std::cout << "orders restarted: " << before << " -> " << after
-              << "\norder #4: 1 x apple -> " << orders::order("apple", 1)
-              << " (the inventory kept its state)\n";
+    say("orders restarted: ", before, " -> ", after,
+        "\norder #4: 1 x apple -> ", orders::order("apple", 1),
+        " (the inventory kept its state)\n");
 
-    std::cout << "== 4. dynamic children ==\n";
+    say("== 4. dynamic children ==\n");
     otp::child_spec c = otp::worker<courier>("courier");
     c.restart = otp::restart_type::transient;
     const otp::pid a =
@@ -162,32 +172,32 @@ int main() {
         break;
       otp::sleep(1ms);
     }
-    std::cout << "courier " << a << " crashed (restarted), courier " << b
-              << " delivered (not restarted): 1 courier running\n";
+    say("courier ", a, " crashed (restarted), courier ", b,
+        " delivered (not restarted): 1 courier running\n");
 
-    std::cout << "== 5. a task crashes alone ==\n";
+    say("== 5. a task crashes alone ==\n");
     auto good =
         otp::task_supervisor::async_nolink("reports", [] { return 6 * 7; });
     auto bad = otp::task_supervisor::async_nolink(
         "reports", []() -> int { throw std::runtime_error("report failed"); });
     const int answer = good.await();
     const otp::exit_reason why = bad.yield()->reason();
-    std::cout << "good report: " << answer << "\nbad report: " << why
-              << " (and we are still here)\n";
+    say("good report: ", answer, "\nbad report: ", why,
+        " (and we are still here)\n");
     show_tree("the tree recovered");
 
-    std::cout << "== 6. too many crashes ==\n";
+    say("== 6. too many crashes ==\n");
     // max_restarts 3 within 5 s: the crash of step 3 was the first restart.
     otp::pid victim = otp::whereis("orders");
     for (int i = 1; victim; ++i) {
-      std::cout << "kill #" << i << ": orders " << victim << "\n";
+      say("kill #", i, ": orders ", victim, "\n");
       otp::exit(victim, otp::exit_reason::kill());
       victim = whereis_new("orders", victim);
     }
     otp::receive(otp::guard(
         [&](const otp::exit_message& m) { return m.from == sup.pid(); },
         [](const otp::exit_message& m) {
-          std::cout << "shop_sup exited: " << m.reason << "\n";
+          say("shop_sup exited: ", m.reason, "\n");
         }));
     (void)ma;
     (void)mb;
