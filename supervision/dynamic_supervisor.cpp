@@ -8,23 +8,26 @@ namespace otp::dynamic_supervisor {
 namespace {
 constexpr const char* module = "dynamic_supervisor";
 
-start_result start_impl(options opts, bool link) {
+} // namespace
+
+namespace detail {
+start_result start_as(options opts, bool link, const char* kind) {
   start_options so;
   so.name = opts.name;
-  auto body = [](starter& s, options& o, bool& linked) {
-    detail::run(s, o, linked, "dynamic_supervisor");
+  auto body = [kind](starter& s, options& o, bool& linked) {
+    run(s, o, linked, kind);
   };
   return link ? otp::start_link(so, body, std::move(opts), true)
               : otp::start(so, body, std::move(opts), false);
 }
-} // namespace
+} // namespace detail
 
 start_result start_link(options opts) {
-  return start_impl(std::move(opts), true);
+  return detail::start_as(std::move(opts), true, "dynamic_supervisor");
 }
 
 start_result start(options opts) {
-  return start_impl(std::move(opts), false);
+  return detail::start_as(std::move(opts), false, "dynamic_supervisor");
 }
 
 child_spec spec(std::string id, options opts) {

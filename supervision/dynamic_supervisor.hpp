@@ -100,6 +100,8 @@ count_children(const server_ref& sup,
 namespace detail {
 /// The process body (shared with task_supervisor, whose `kind` differs).
 void run(starter& s, const options& opts, bool linked, const char* kind);
+/// Start a dynamic supervisor of `kind`, linked or not.
+start_result start_as(options opts, bool link, const char* kind);
 } // namespace detail
 
 } // namespace otp::dynamic_supervisor

@@ -16,25 +16,16 @@ dynamic_supervisor::options dynamic_options(options o) {
   return d;
 }
 
-start_result start_impl(options opts, bool link) {
-  start_options so;
-  so.name = opts.name;
-  auto body = [](starter& s, dynamic_supervisor::options& o, bool& linked) {
-    dynamic_supervisor::detail::run(s, o, linked, "task_supervisor");
-  };
-  auto d = dynamic_options(std::move(opts));
-  return link ? otp::start_link(so, body, std::move(d), true)
-              : otp::start(so, body, std::move(d), false);
-}
-
 } // namespace
 
 start_result start_link(options opts) {
-  return start_impl(std::move(opts), true);
+  return dynamic_supervisor::detail::start_as(dynamic_options(std::move(opts)),
+                                              true, "task_supervisor");
 }
 
 start_result start(options opts) {
-  return start_impl(std::move(opts), false);
+  return dynamic_supervisor::detail::start_as(dynamic_options(std::move(opts)),
+                                              false, "task_supervisor");
 }
 
 child_spec spec(std::string id, options opts) {

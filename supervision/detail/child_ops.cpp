@@ -77,6 +77,12 @@ void reporter::error(const char* context, const exit_reason& reason,
                + "\n** " + describe(spec));
 }
 
+void reporter::unexpected(const any_message& m) const {
+  otp::log(log_level::error, self,
+           "[error] Supervisor " + name
+               + " received unexpected message: " + m.to_string());
+}
+
 start_result invoke_start(const child_spec& spec,
                           const extra_arguments& extra) {
   // Only ordinary exceptions are caught: the runtime's own unwinding (a

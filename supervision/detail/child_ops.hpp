@@ -6,6 +6,7 @@
 /// the supervisor process only.
 
 #include "framework/exit_reason.hpp"
+#include "framework/message.hpp"
 #include "framework/pid.hpp"
 #include "framework/ref.hpp"
 #include "framework/start.hpp"
@@ -30,6 +31,8 @@ struct reporter {
   /// shutdown_error or shutdown (for reached_max_restart_intensity).
   void error(const char* context, const exit_reason& reason,
              const child_spec& spec, const otp::pid& child) const;
+  /// Error report: a message the supervisor does not understand (dropped).
+  void unexpected(const any_message& m) const;
 };
 
 /// `spec.start(extra)`; an exception escaping it becomes `error(reason)`.

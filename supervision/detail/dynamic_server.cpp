@@ -279,11 +279,7 @@ void dynamic_server::loop() {
                      result<void>(supervisor_error::dynamic_supervisor()));
         },
         [&](call_request<stop_req>&& r) { stop_ = r.request.reason; },
-        [&](any_message&& m) {
-          otp::log(log_level::error, rep_.self,
-                   "[error] Supervisor " + rep_.name
-                       + " received unexpected message: " + m.to_string());
-        });
+        [&](any_message&& m) { rep_.unexpected(m); });
     if (stop_)
       terminate_and_exit(std::move(*stop_));
   }

@@ -405,11 +405,7 @@ void static_server::loop() {
           otp::reply(r.from, result<void>(supervisor_error::not_found()));
         },
         [&](call_request<stop_req>&& r) { stop_ = r.request.reason; },
-        [&](any_message&& m) {
-          otp::log(log_level::error, rep_.self,
-                   "[error] Supervisor " + rep_.name
-                       + " received unexpected message: " + m.to_string());
-        });
+        [&](any_message&& m) { rep_.unexpected(m); });
     if (stop_)
       terminate_and_exit(std::move(*stop_));
   }
