@@ -12,6 +12,7 @@
 #include "support/eventually.hpp"
 #include "support/log_capture.hpp"
 #include "support/scale.hpp"
+#include "support/waits.hpp"
 
 #include <chrono>
 #include <optional>
@@ -62,28 +63,9 @@ inline otp::server_options hibernate_after(std::chrono::milliseconds t) {
   return o;
 }
 
-/// The reason of the DOWN for monitor `r`, or nothing after `timeout`.
-inline std::optional<otp::exit_reason> down_reason(const otp::ref& r,
-                                                   duration timeout = 5s) {
-  return otp::receive(
-      otp::guard([&](const otp::down_message& d) { return d.monitor == r; },
-                 [](otp::down_message&& d) {
-                   return std::optional<otp::exit_reason>(d.reason);
-                 }),
-      otp::after(timeout, [] { return std::optional<otp::exit_reason>(); }));
-}
-
-/// The reason of the next `exit_message` from `from`, or nothing after
-/// `timeout`.
-inline std::optional<otp::exit_reason> exit_reason_from(const otp::pid& from,
-                                                        duration timeout = 5s) {
-  return otp::receive(
-      otp::guard([&](const otp::exit_message& m) { return m.from == from; },
-                 [](otp::exit_message&& m) {
-                   return std::optional<otp::exit_reason>(m.reason);
-                 }),
-      otp::after(timeout, [] { return std::optional<otp::exit_reason>(); }));
-}
+/// DOWN and EXIT waits (tests/support).
+using otp_test::down_reason;
+using otp_test::exit_reason_from;
 
 /// The next `T`, or nothing after `timeout` (0: only if one is queued now).
 template <class T>

@@ -12,6 +12,7 @@
 
 #include "support/eventually.hpp"
 #include "support/scale.hpp"
+#include "support/waits.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -59,28 +60,9 @@ inline bool settles(const otp::runtime& rt, std::size_t n = 0,
 
 // -- receiving signals --------------------------------------------------------
 
-/// The reason of the DOWN for monitor `r`, or nothing after `timeout`.
-inline std::optional<otp::exit_reason> down_reason(const otp::ref& r,
-                                                   duration timeout = 5s) {
-  return otp::receive(
-      otp::guard([&](const otp::down_message& d) { return d.monitor == r; },
-                 [](otp::down_message&& d) {
-                   return std::optional<otp::exit_reason>(d.reason);
-                 }),
-      otp::after(timeout, [] { return std::optional<otp::exit_reason>(); }));
-}
-
-/// The reason of the next `exit_message` from `from`, or nothing after
-/// `timeout`.
-inline std::optional<otp::exit_reason> exit_reason_from(const otp::pid& from,
-                                                        duration timeout = 5s) {
-  return otp::receive(
-      otp::guard([&](const otp::exit_message& m) { return m.from == from; },
-                 [](otp::exit_message&& m) {
-                   return std::optional<otp::exit_reason>(m.reason);
-                 }),
-      otp::after(timeout, [] { return std::optional<otp::exit_reason>(); }));
-}
+/// DOWN and EXIT waits (tests/support).
+using otp_test::down_reason;
+using otp_test::exit_reason_from;
 
 /// Remove every queued `T` for which `pred` holds and return them (a poll:
 /// waits for nothing).

@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include "support/waits.hpp"
+
 namespace sup_test {
 
 namespace {
@@ -89,12 +91,7 @@ otp::pid next_pid(const otp::server_ref& sup, const std::string& id,
 
 std::optional<otp::exit_reason> down_reason(const otp::ref& r,
                                             std::chrono::milliseconds timeout) {
-  return otp::receive(
-      otp::guard([&](const otp::down_message& d) { return d.monitor == r; },
-                 [](otp::down_message&& d) {
-                   return std::optional<otp::exit_reason>(d.reason);
-                 }),
-      otp::after(timeout, [] { return std::optional<otp::exit_reason>(); }));
+  return otp_test::down_reason(r, timeout);
 }
 
 std::optional<otp::exit_reason> wait_exit(const otp::pid& p) {

@@ -9,6 +9,7 @@
 #include "support/eventually.hpp"
 #include "support/log_capture.hpp"
 #include "support/scale.hpp"
+#include "support/waits.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -47,16 +48,8 @@ inline void spin_for(std::chrono::steady_clock::duration d) {
   }
 }
 
-/// The reason of the DOWN for `r`, or nothing after `timeout`.
-inline std::optional<otp::exit_reason>
-down_reason(const otp::ref& r, std::chrono::milliseconds timeout = 5s) {
-  return otp::receive(
-      otp::guard([&](const otp::down_message& d) { return d.monitor == r; },
-                 [](otp::down_message&& d) {
-                   return std::optional<otp::exit_reason>(d.reason);
-                 }),
-      otp::after(timeout, [] { return std::optional<otp::exit_reason>(); }));
-}
+/// The reason of the DOWN for `r` (tests/support).
+using otp_test::down_reason;
 
 /// Whether an `exit_message` from `from` is queued (a poll).
 inline bool exit_queued(const otp::pid& from) {
