@@ -27,6 +27,9 @@
 ///   compile, and any other return value is the reply, so Elixir's
 ///   bad_return_value cannot happen.
 /// - `cast` returns at once, whether or not the agent exists.
+/// - An agent is a special process: `otp::stop`, `sys::suspend`,
+///   `sys::get_status`... work on it, and `sys::get_state(agent)` gives its
+///   State (behaviours/sys.hpp).
 ///
 /// An `agent` handle is a value: copy it to other processes freely.
 
@@ -161,6 +164,10 @@ public:
       return "#<" + demangle(typeid(State)) + ">";
     }
   }
+
+  /// The State (`sys::get_state(agent)` / `sys::replace_state(agent, fn)`).
+  const State& state() const noexcept { return *state_; }
+  State& state() noexcept { return *state_; }
 
 private:
   std::optional<State> state_;

@@ -35,17 +35,25 @@
 ///   with `reply(from, v)` from anywhere), `stop(reason)`, `stop(reason, v)`.
 /// - `handle_cast(const M&) -> cast_result`: `noreply([action])` or
 ///   `stop(reason)`; `cast(server, M)` compiles only if it exists.
-/// - `handle_info(const T&) -> cast_result` for each `T` listed in
-///   `using info_types = otp::types<T...>;`, and/or
-///   `handle_info(otp::any_message&)` for everything else (EXIT, DOWN,
-///   timer messages, `server_timeout`). Without a match the message is
-///   logged and dropped.
+/// - `handle_info(const T&) -> cast_result`: one such overload needs nothing
+///   more (T is deduced). Several overloads need their types listed,
+///   `using info_types = otp::types<T...>;` (without the list they do not
+///   compile: C++ cannot enumerate overloads, and a message of an unlisted
+///   type would be dropped in silence). `handle_info(otp::any_message&)`
+///   takes everything else (EXIT, DOWN, timer messages, `server_timeout`).
+///   Without a match the message is logged as unexpected and dropped.
 /// - `handle_continue(C&) -> cast_result` for `continue_with(C{})`.
-/// - `terminate(const exit_reason&)`: on a stop, a crash, `stop/3` and a
+/// - `terminate(const exit_reason&)`: on a stop, a crash, `otp::stop` and a
 ///   trapped exit from the parent (the caller of `start_link`; a server
 ///   started with `start` has none); not on `kill` or untrapped signals.
 /// - `format_status() -> std::string`: the state in reports (else
 ///   `operator<<`, else the type name).
+///
+/// A callback the loop could never call does not compile: a static_assert
+/// names it and the signature it needs (`void terminate()`, a private or
+/// ill-typed `handle_info`, an `init` the start arguments do not fit, which
+/// shows their types). See detail/gen_server_checks.hpp; for a `final`
+/// server class only the calls themselves are checked.
 ///
 /// An exception in a callback stops the server with its reason (terminate
 /// runs); any reason but normal/shutdown logs one crash report with the last
@@ -55,6 +63,7 @@
 #include "behaviours/detail/gen_server_impl.hpp"
 #include "framework/result.hpp"
 #include "framework/server_ref.hpp"
+#include "framework/sys.hpp"
 
 #include <vector>
 
@@ -154,13 +163,25 @@ protected:
   static ignore_t ignore() { return {}; }
   static error_t error(exit_reason r) { return {std::move(r)}; }
   // -- actions ------------------------------------------------------------
-  static server_action timeout(std::chrono::milliseconds d) {
-    return server_action::timeout(d);
+  /// `{:noreply, s, timeout}`: any duration, saturated (`otp::infinity`,
+  /// `hours::max()`, 100 years or more: never; zero or negative: at once
+  /// unless a message is already queued). NaN throws
+  /// `std::invalid_argument`.
+  template <class Rep, class Period>
+  static server_action timeout(std::chrono::duration<Rep, Period> d) {
+    return server_action::timeout(
+        detail::timeout_ms(d, "otp::gen_server: timeout"));
   }
   static server_action hibernate() { return server_action::hibernate(); }
   /// `{:continue, c}`: run `handle_continue(c)` before the next message.
   template <class C>
   static server_action continue_with(C c) {
+    static_assert(
+        requires(S & s, C & v) {
+          { s.handle_continue(v) } -> std::convertible_to<cast_result>;
+        },
+        "otp::gen_server::continue_with(c): the server needs a public "
+        "`otp::cast_result handle_continue(C& c)` for the type of c");
     struct impl final : server_action::continuation {
       explicit impl(C v) : value(std::move(v)) {}
       cast_result run(void* s) override {
@@ -185,34 +206,44 @@ private:
 
 /// Call `to` with `request`; failures are returned (see framework/call.hpp):
 /// `{noproc|timeout|calling_self|<server's reason>,{GenServer,call,...}}`.
-template <class S, class Req>
+/// `timeout` is any duration and saturates (`otp::infinity`,
+/// `hours::max()`, 100 years or more never expire; NaN throws
+/// `std::invalid_argument`). If building the request throws (its copy or
+/// move constructor), the exception propagates and leaves no alias,
+/// monitor or DOWN behind.
+template <class S, class Req, class Rep = detail::ms_rep,
+          class Period = detail::ms_period>
   requires handles_call<S, std::remove_cvref_t<Req>>
-      result<call_reply_t<S, std::remove_cvref_t<Req>>>
-      try_call(const server<S>& to, Req&& request,
-               std::chrono::milliseconds timeout = default_call_timeout) {
+      result<call_reply_t<S, std::remove_cvref_t<Req>>> try_call(
+          const server<S>& to, Req&& request,
+          std::chrono::duration<Rep, Period> timeout = default_call_timeout) {
     using Q = std::remove_cvref_t<Req>;
     using R = call_reply_t<S, Q>;
     using P = detail::call_protocol<S, Q>;
+    const std::chrono::milliseconds ms =
+        detail::timeout_ms(timeout, "otp::GenServer.call: timeout");
     detail::call_state st;
     exit_reason err;
     if (detail::call_begin(to.ref(), st, err)) {
+      detail::call_guard guard(st);
       detail::push(st.target.get(),
                    detail::make_protocol_envelope<P>(
                        from(st.alias), std::forward<Req>(request)));
-      if (detail::envelope* e = detail::call_wait(st, timeout, err))
+      if (detail::envelope* e = detail::call_wait(st, ms, err))
         return detail::take_reply<R>(e);
     }
     return detail::call_failure(std::move(err), {"GenServer", "call"}, to.ref(),
-                                typeid(Q), timeout);
+                                typeid(Q), ms);
   }
 
 /// `GenServer.call/3`: like `try_call`, but a failure exits the caller
 /// (throws `exit_error`).
-template <class S, class Req>
+template <class S, class Req, class Rep = detail::ms_rep,
+          class Period = detail::ms_period>
   requires handles_call<S, std::remove_cvref_t<Req>>
       call_reply_t<S, std::remove_cvref_t<Req>>
       call(const server<S>& to, Req&& request,
-           std::chrono::milliseconds timeout = default_call_timeout) {
+           std::chrono::duration<Rep, Period> timeout = default_call_timeout) {
     return try_call(to, std::forward<Req>(request), timeout).value();
   }
 
@@ -228,20 +259,27 @@ void cast(const server<S>& to, M&& msg) {
                  detail::make_protocol_envelope<P>(std::forward<M>(msg)));
 }
 
-/// `GenServer.stop/3`: ask the server to run `terminate(reason)` and exit
-/// with `reason`, and wait (up to `timeout`) until it has. Returns an error
-/// `{noproc|timeout|<other reason>,{GenServer,stop,...}}` instead of
-/// exiting; `stop` exits the caller with it.
-result<void>
-try_stop(const server_ref& s, exit_reason reason = exit_reason::normal(),
-         std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
-void stop(const server_ref& s, exit_reason reason = exit_reason::normal(),
-          std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
-template <class S>
-void stop(
-    const server<S>& s, exit_reason reason = exit_reason::normal(),
-    std::chrono::milliseconds timeout = std::chrono::milliseconds::max()) {
-  stop(s.ref(), std::move(reason), timeout);
+/// `GenServer.stop/3` on a typed handle (`otp::stop` / `otp::try_stop` on a
+/// `server_ref`, for any special process, are in framework/sys.hpp): run
+/// `terminate(reason)`, exit with `reason`, and wait (up to `timeout`) until
+/// the server has. Failures are `{noproc|timeout|<other reason>,{GenServer,
+/// stop,...}}`: `stop` exits the caller with them, `try_stop` returns them.
+/// `timeout` is any duration, saturated (infinite by default).
+template <class S, class Rep = detail::ms_rep, class Period = detail::ms_period>
+void stop(const server<S>& s, exit_reason reason = exit_reason::normal(),
+          std::chrono::duration<Rep, Period> timeout =
+              std::chrono::milliseconds::max()) {
+  otp::stop(s.ref(), std::move(reason),
+            detail::timeout_ms(timeout, "otp::GenServer.stop: timeout"));
+}
+template <class S, class Rep = detail::ms_rep, class Period = detail::ms_period>
+result<void> try_stop(const server<S>& s,
+                      exit_reason reason = exit_reason::normal(),
+                      std::chrono::duration<Rep, Period> timeout =
+                          std::chrono::milliseconds::max()) {
+  return otp::try_stop(
+      s.ref(), std::move(reason),
+      detail::timeout_ms(timeout, "otp::GenServer.stop: timeout"));
 }
 
 } // namespace otp

@@ -18,12 +18,23 @@ const gen_ops* ops_of(const envelope* e) noexcept {
   return static_cast<const gen_ops*>(e->type->ext);
 }
 
-bool is_system(const envelope* e) noexcept {
-  const gen_ops* o = ops_of(e);
-  return o != nullptr && o->op == gen_op::system;
+} // namespace
+
+bool gen_server_core::from_parent(const envelope* e) const noexcept {
+  // OTP's sys:suspend_loop takes the parent's EXIT too: a suspended server
+  // still ends with its parent.
+  return parent && e->type == &type_desc_of<exit_message>
+         && static_cast<const typed_envelope<exit_message>*>(e)->value.from
+                == parent;
 }
 
-} // namespace
+std::string gen_server_core::system_type() const {
+  return demangle(server_type());
+}
+
+system_state gen_server_core::system_get_state() {
+  return {server(), &server_type(), true};
+}
 
 void gen_server_core::run(std::unique_ptr<gen_server_core> self) {
   gen_server_core& c = *self;
@@ -57,11 +68,16 @@ envelope* gen_server_core::next_message() {
   for (;;) {
     mailbox_scan scan(p);
     while (envelope* e = scan.next()) {
-      if (suspended && !is_system(e))
+      const bool system = is_system_message(e);
+      if (suspended && !system && !from_parent(e))
         continue; // only system messages while suspended (sys:suspend)
       scan.take(e);
-      timeout_armed_ = false;
-      hibernate_now_ = false;
+      if (!system) {
+        // A system message leaves the idle timeout armed (and a pending
+        // hibernate pending): it is not the server's business.
+        timeout_armed_ = false;
+        hibernate_now_ = false;
+      }
       return e;
     }
     if (timeout_armed_) {
@@ -80,7 +96,7 @@ envelope* gen_server_core::next_message() {
       return nullptr;
     if (hibernate_after.count() > 0) {
       if (idle_until == clock::time_point::min())
-        idle_until = clock::now() + hibernate_after;
+        idle_until = deadline_after(hibernate_after);
       if (!scan.wait(idle_until))
         return nullptr;
       continue;
@@ -99,8 +115,11 @@ void gen_server_core::apply(server_action& a) {
   case server_action::kind::none:
     break;
   case server_action::kind::timeout:
-    timeout_armed_ = true;
-    deadline_ = clock::now() + a.timeout_value();
+    // Saturated: `timeout(infinity)` never fires, so it arms nothing (as
+    // `{noreply, S, infinity}` is `{noreply, S}`) and the server may still
+    // hibernate while idle.
+    deadline_ = deadline_after(a.timeout_value());
+    timeout_armed_ = !is_never(deadline_);
     break;
   case server_action::kind::hibernate:
     hibernate_now_ = true;
@@ -146,11 +165,21 @@ gen_step gen_server_core::run_continue() {
 
 void gen_server_core::dispatch(envelope* e) {
   any_message msg(e); // owns e until the end of this message
-  ++counters.messages_in;
-  ++counters.callbacks;
   gen_step st;
+  const bool system = is_system_message(e);
+  if (!system) {
+    // sys:statistics counts the server's own messages only.
+    ++counters.messages_in;
+    ++counters.callbacks;
+  }
   try {
-    if (const gen_ops* o = ops_of(e)) {
+    if (system) {
+      auto& m = static_cast<typed_envelope<system_message>*>(e)->value;
+      if (std::optional<exit_reason> why = handle_system_message(*this, m)) {
+        st.stop = true;
+        st.reason = std::move(*why);
+      }
+    } else if (const gen_ops* o = ops_of(e)) {
       if (o->server != nullptr && *o->server != server_type()) {
         log(log_level::error, self(),
             "GenServer " + self().to_string() + " (" + demangle(server_type())
@@ -201,7 +230,7 @@ void gen_server_core::finish(gen_step& st, const envelope* last) {
 void init_failed(starter& st, const std::type_info& server, exit_reason why) {
   if (!why.is_silent()) {
     std::ostringstream os;
-    os << "[error] GenServer " << self();
+    os << "GenServer " << self();
     if (!st.name().empty())
       os << " (" << st.name() << ")";
     os << " failed to start\n** (" << demangle(server) << ") "
@@ -213,11 +242,13 @@ void init_failed(starter& st, const std::type_info& server, exit_reason why) {
 
 void gen_server_core::report(const exit_reason& reason, const envelope* last) {
   std::ostringstream os;
-  os << "[error] GenServer " << self();
+  os << "GenServer " << self();
   if (!name.empty())
     os << " (" << name << ")";
   os << " terminating\n** (" << demangle(server_type()) << ") "
      << reason.to_string();
+  if (!reason.root().stack_trace().empty())
+    os << "\n" << reason.root().stack_trace_text();
   if (last != nullptr) {
     os << "\nLast message";
     const gen_ops* o = ops_of(last);

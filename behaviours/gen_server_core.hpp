@@ -1,8 +1,11 @@
 #pragma once
 /// \file gen_server_core.hpp
 /// The non-template half of a GenServer: its receive loop, termination and
-/// crash report, and the protocol messages (call, cast, system) that clients
+/// crash report, and the protocol messages (call, cast) that clients
 /// put in its mailbox. `gen_server.hpp` is the user-facing half.
+///
+/// System messages (sys, stop) are the framework's (sys_protocol.hpp): the
+/// core is a `special_process` and hands them to `handle_system_message`.
 ///
 /// Owned by the server process: nothing here may be touched from another
 /// process. Clients only build protocol envelopes (`gen_ops`) and push them.
@@ -12,6 +15,7 @@
 #include "framework/message.hpp"
 #include "framework/pid.hpp"
 #include "framework/start.hpp"
+#include "framework/sys_protocol.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -33,7 +37,7 @@ struct gen_step {
   server_action action;
 };
 
-enum class gen_op : std::uint8_t { call, cast, system };
+enum class gen_op : std::uint8_t { call, cast };
 
 /// How a GenServer handles one of its protocol messages; pointed to by the
 /// envelope's `type_desc::ext`.
@@ -46,17 +50,11 @@ struct gen_ops {
   const from* (*caller)(const envelope* e);
 };
 
-/// Counters of `sys::statistics`.
-struct gen_counters {
-  std::uint64_t messages_in = 0;
-  std::uint64_t messages_out = 0;
-  std::uint64_t callbacks = 0;
-};
-
-/// The loop and state every GenServer shares.
-class gen_server_core {
+/// The loop and state every GenServer shares (`special_process` holds the
+/// parent, the name, the suspension and the counters).
+class gen_server_core : public special_process {
 public:
-  virtual ~gen_server_core();
+  ~gen_server_core() override;
 
   // -- hooks of the typed server ------------------------------------------
   /// The user's server object.
@@ -68,6 +66,13 @@ public:
   virtual void call_terminate(const exit_reason& r) = 0;
   /// `format_status`: the state as shown in reports and `get_status`.
   virtual std::string format_status() = 0;
+
+  // -- special_process ----------------------------------------------------
+  const char* system_module() const noexcept override { return "GenServer"; }
+  std::string system_type() const override;
+  std::string system_format_status() override { return format_status(); }
+  /// The server object, replaceable.
+  system_state system_get_state() override;
 
   // -- loop ---------------------------------------------------------------
   /// Serve messages until idle, then hibernate (the continuation owns the
@@ -82,14 +87,11 @@ public:
   exit_reason terminate_now(exit_reason reason) noexcept;
 
   // -- state --------------------------------------------------------------
-  pid parent;
-  std::string name;
   std::chrono::milliseconds hibernate_after{0};
-  gen_counters counters;
-  bool suspended = false;
-  std::chrono::steady_clock::time_point started_at;
 
 private:
+  /// `e` is an EXIT from the parent.
+  bool from_parent(const envelope* e) const noexcept;
   envelope* next_message();
   void dispatch(envelope* e);
   [[noreturn]] void finish(gen_step& st, const envelope* last);

@@ -1,7 +1,7 @@
-// fan_in: 1,000 senders each send N/1000 messages to one receiver (PERF.md:
-// 1,000 x 1,000). Timed from the first `go` to the last message received.
-// Op = message; also reports msgs_per_s. The receiver checks that every
-// sender's messages arrive complete and in order.
+// fan_in: 1,000 senders each send N/1000 messages to one receiver
+// (docs/benchmarks.md: 1,000 x 1,000). Timed from the first `go` to the
+// last message received. Op = message; also reports msgs_per_s. The
+// receiver checks that every sender's messages arrive complete and in order.
 
 #include "framework/otp.hpp"
 

@@ -15,7 +15,8 @@ import statistics
 import subprocess
 import sys
 
-# The figure PERF.md compares, per workload: (JSON field, unit, scale).
+# The headline figure of each workload in docs/benchmarks.md: (JSON field,
+# unit, scale).
 HEADLINE = {
     "spawn_exit": ("ns_per_op", "ns/process", 1),
     "live_procs_memory": ("rss_bytes_per_proc", "bytes/process", 1),

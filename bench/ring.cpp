@@ -1,6 +1,6 @@
 // ring: N processes in a ring pass one token `laps` times around
-// (N * laps hops; PERF.md: 10,000 x 100). Op = hop. Setup (spawning the
-// ring) is not timed.
+// (N * laps hops; docs/benchmarks.md: 10,000 x 100). Op = hop. Setup
+// (spawning the ring) is not timed.
 
 #include "framework/otp.hpp"
 

@@ -98,7 +98,7 @@ outcome run(const params& p) {
               otp::whereis(worker_name) == w && otp::alive(w) ? 1 : 0);
     const auto tree = otp::supervision_tree(sup.pid());
     restarts = tree.at("children").at(0).at("restarts").get<std::uint64_t>();
-    const auto stopped = otp::supervisor::stop(sup.pid());
+    const auto stopped = otp::supervisor::try_stop(sup.pid());
     if (!stopped)
       throw bench_error("supervisor_restart: stop failed: "
                         + stopped.error().to_string());

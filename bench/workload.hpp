@@ -47,9 +47,9 @@ struct outcome {
 /// One workload.
 struct workload {
   std::string_view name;
-  /// Position in `otp_bench all` (PERF.md's table order).
+  /// Position in `otp_bench all` (the table order of docs/benchmarks.md).
   int rank;
-  std::uint64_t default_n;   ///< PERF.md's size
+  std::uint64_t default_n;   ///< the size in docs/benchmarks.md
   std::uint64_t quick_n;     ///< `--quick` size: milliseconds, for CI
   std::string_view n_means;  ///< what `--n` counts, for `--help`
   std::string_view op_means; ///< what one op of `ns_per_op` is

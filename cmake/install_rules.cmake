@@ -16,6 +16,10 @@
 #
 # Headers are included as "framework/otp.hpp": the targets' install interface
 # adds include/otp to the include path.
+#
+# otpConfig.cmake records OTP_BOOST_STATIC, so a consumer links Boost.Fiber
+# and Boost.Context the way this build did (static by default); .ci/run checks
+# the consumer's `ldd`.
 
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)

@@ -1,6 +1,6 @@
 // 01_spawn_and_alive: spawn a process, see it exit; the caller is alive.
 //
-// Elixir (seed 001/002):
+// In Elixir (IEx):
 //   pid = spawn fn -> 1 + 2 end      #PID<0.44.0>
 //   Process.alive?(pid)              false
 //   self()                           #PID<0.57.0>

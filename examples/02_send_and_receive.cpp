@@ -1,6 +1,6 @@
 // 02_send_and_receive: send, selective receive, and a message from a child.
 //
-// Elixir (seed 002):
+// In Elixir (IEx):
 //   send self(), {:hello, "world"}
 //   receive do
 //     {:hello, msg} -> msg

@@ -1,6 +1,6 @@
 // 03_receive_after: stop waiting with after(timeout); after(0ms) polls.
 //
-// Elixir (seed 002):
+// In Elixir (IEx):
 //   receive do
 //     {:hello, msg} -> msg
 //   after

@@ -1,6 +1,6 @@
 // 04_ping_echo: a process that replies to whoever asked, and an echo server.
 //
-// Inko (seed 004, "Waiting for a response"):
+// In Inko (its concurrency guide, "Waiting for a response"):
 //   let child = process.spawn {
 //     let reply_to = process.receive as Process
 //     reply_to.send('pong')
@@ -8,7 +8,7 @@
 //   child.send(process.current)
 //   process.receive
 //
-// Elixir (seed 003): the echo loop
+// In Elixir, the echo loop:
 //   receive do
 //     {caller, message} -> send(caller, message)
 //   end

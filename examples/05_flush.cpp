@@ -1,6 +1,6 @@
 // 05_flush: print and drop everything in the mailbox, like IEx's flush().
 //
-// IEx (seed 002):
+// In IEx:
 //   iex> send self(), :hello
 //   :hello
 //   iex> flush()

@@ -1,6 +1,6 @@
 // 06_kv_loop: a key-value store kept in a process, as a raw receive loop.
 //
-// Elixir (seed 001/002):
+// In Elixir:
 //   defp loop(map) do
 //     receive do
 //       {:get, key, caller} -> send caller, Map.get(map, key); loop(map)

@@ -1,6 +1,6 @@
 // 07_blocking: otp::blocking keeps a blocking call off the scheduler threads.
 //
-// Inko (seed 004):
+// In Inko:
 //   process.blocking {
 //     # blocking operation here.
 //   }

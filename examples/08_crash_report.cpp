@@ -1,6 +1,6 @@
 // 08_crash_report: a process that throws dies alone, with an error report.
 //
-// Elixir (seed 002):
+// In Elixir (IEx):
 //   iex> spawn fn -> raise "oops" end
 //   #PID<0.78.0>
 //   [error] Process #PID<0.78.0> raised an exception
@@ -22,27 +22,48 @@
 //   [error] Process <0.3.0> raised an exception
 //   ** (std::logic_error) main gives up
 //   rt.run returned {exception,std::logic_error,"main gives up"}
+//   with exception_traces: the report says where it was thrown
+//   [error] Process <0.2.0> raised an exception
+//   ** (std::invalid_argument) not a port: http
+//       #0 parse_port(std::__cxx11::basic_string<...> const&) at .../08_crash_report.cpp:56
+//       #1 operator() at .../08_crash_report.cpp:90
+// (file and line where the program has debug information, names only
+// otherwise; frames from the function the process was spawned with down).
+//
+// Erlang's reasons always carry the stack; here it is opt-in
+// (runtime_options::exception_traces), as recording it costs every throw.
 
 #include "framework/otp.hpp"
 
 #include <chrono>
 #include <iostream>
 #include <stdexcept>
+#include <string>
 
 using namespace std::chrono_literals;
 
 struct reported {};
 
+/// Print each report, then tell `me` it was written: a sink may be called
+/// from any thread, and send works from any thread.
+void print_reports_to(const otp::pid& me) {
+  otp::set_log_sink([me](const otp::log_event& e) {
+    std::cout << otp::format_log_event(e) << "\n";
+    otp::send(me, reported{});
+  });
+}
+
+[[gnu::noinline]] int parse_port(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    throw std::invalid_argument("not a port: " + text);
+  return std::stoi(text);
+}
+
 int main() {
   otp::runtime rt;
   const otp::exit_reason first = rt.run([] {
     const otp::pid me = otp::self();
-    // Print the report, then tell `me` it was written: a sink may be called
-    // from any thread, and send works from any thread.
-    otp::set_log_sink([me](const otp::log_event& e) {
-      std::cout << e.text << "\n";
-      otp::send(me, reported{});
-    });
+    print_reports_to(me);
 
     std::cout << "spawn(fn that throws std::runtime_error(\"oops\"))"
               << std::endl;
@@ -62,6 +83,16 @@ int main() {
   const otp::exit_reason second =
       rt.run([] { throw std::logic_error("main gives up"); });
   std::cout << "rt.run returned " << second << "\n";
+
+  otp::runtime traced{{.exception_traces = true}};
+  traced.run([] {
+    print_reports_to(otp::self());
+    std::cout << "with exception_traces: the report says where it was thrown"
+              << std::endl;
+    otp::spawn([] { std::cout << parse_port("http") << "\n"; });
+    otp::receive([](reported) {},
+                 otp::after(5s, [] { std::cout << "no report after 5s\n"; }));
+  });
   otp::set_log_sink({});
   return first.is_normal() ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-// Seeds 001/002: `spawn` vs `spawn_link` when the child crashes, and
+// 09_spawn_link: `spawn` vs `spawn_link` when the child crashes, and
 // `trap_exit` turning the crash into a message.
 //
 //   spawn fn -> raise "oops" end          # error report; the parent lives on

@@ -1,6 +1,6 @@
-// 11_kv_agent: the seeds' key-value store again (06_kv_loop), as an Agent.
+// 11_kv_agent: the key-value store of 06_kv_loop again, as an Agent.
 //
-// Elixir (seed 002):
+// In Elixir:
 //   {:ok, pid} = Agent.start_link(fn -> %{} end)
 //   Agent.update(pid, fn map -> Map.put(map, :hello, :world) end)
 //   Agent.get(pid, fn map -> Map.get(map, :hello) end)     #=> :world

@@ -1,8 +1,8 @@
-// 12_kv_gen_server: the seeds' key-value store (06_kv_loop) as a GenServer
+// 12_kv_gen_server: the key-value store of 06_kv_loop as a GenServer
 // registered under a name.
 //
-// Elixir (seed 003: "the stateful process we created ... is called a
-// GenServer"):
+// In Elixir, where that state-keeping loop, written once, is called a
+// GenServer:
 //   def get(key),        do: GenServer.call(KV, {:get, key})
 //   def put(key, value), do: GenServer.cast(KV, {:put, key, value})
 //   def handle_call({:get, key}, _from, map), do: {:reply, map[key], map}

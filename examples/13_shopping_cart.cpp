@@ -1,5 +1,5 @@
-// 13_shopping_cart: a shopping cart kept in a GenServer (seed 003's state
-// in a process). add/remove are casts (the client goes on at once); items
+// 13_shopping_cart: a shopping cart (the classic state kept in a process)
+// as a GenServer. add/remove are casts (the client goes on at once); items
 // and total are calls (it waits for the reply); checkout answers with
 // `stop(normal, total)`, Elixir's `{:stop, :normal, reply, state}`:
 // terminate runs, the reply goes out, the cart exits, and later calls find

@@ -124,7 +124,7 @@ int main() {
     std::cout << "== 5. let it crash ==\n";
     // Reports go to stderr by default; print them in line with the rest.
     otp::set_log_sink([me](const otp::log_event& e) {
-      std::cout << e.text << std::endl;
+      std::cout << otp::format_log_event(e) << std::endl;
       otp::send(me, reported{});
     });
     otp::spawn([] { throw std::runtime_error("oops"); });

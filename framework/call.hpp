@@ -20,7 +20,17 @@
 /// what arrives during the call. Must be called from a process. `reply` may
 /// be called by any process (or thread), any number of times; only the first
 /// reply of a call is received.
+///
+/// Timeouts may be any `std::chrono::duration`; they saturate (100 years or
+/// more, `otp::infinity`, `hours::max()`... never expire; zero or negative
+/// means "only what already arrived"; NaN throws `std::invalid_argument`)
+/// and print as Erlang prints them: `infinity` or milliseconds. An
+/// exception thrown while the call is being sent (the request's copy
+/// constructor, an allocation) leaves nothing behind: the alias is turned
+/// off and the monitor removed before it propagates, and the server never
+/// sees a half-built request.
 
+#include "framework/detail/deadline.hpp"
 #include "framework/detail/mailbox_scan.hpp"
 #include "framework/message.hpp"
 #include "framework/result.hpp"
@@ -30,6 +40,7 @@
 #include <chrono>
 #include <cstdint>
 #include <typeinfo>
+#include <utility>
 
 namespace otp {
 
@@ -73,16 +84,61 @@ struct call_state {
   ref monitor;
   pid target;
   std::uint32_t mark = 0;
+  /// The alias and the monitor are set up and not yet cleaned up. A move
+  /// hands this over: the moved-from state is closed.
+  bool open = false;
+
+  call_state() = default;
+  call_state(call_state&& o) noexcept
+      : alias(std::move(o.alias)),
+        monitor(o.monitor),
+        target(std::move(o.target)),
+        mark(o.mark),
+        open(std::exchange(o.open, false)) {}
+  call_state& operator=(call_state&& o) noexcept {
+    alias = std::move(o.alias);
+    monitor = o.monitor;
+    target = std::move(o.target);
+    mark = o.mark;
+    open = std::exchange(o.open, false);
+    return *this;
+  }
 };
 
-/// Resolve `to` and set up alias, mark and monitor; on failure (noproc,
-/// calling_self) fill `err` and return false.
+/// Resolve `to` and set up alias, mark and monitor (`st.open`); on failure
+/// (noproc, calling_self) fill `err` and return false. If it throws, nothing
+/// is left set up.
 bool call_begin(const server_ref& to, call_state& st, exit_reason& err);
-/// Wait for the reply; returns its envelope (owned by the caller) or nullptr
-/// with `err` set (the server's reason, or timeout). Always cleans up the
-/// alias and the monitor.
+/// Wait until `deadline` for the reply; returns its envelope (owned by the
+/// caller) or nullptr with `err` set (the server's reason, or timeout).
+/// Always cleans up the alias and the monitor (`st.open` becomes false).
+envelope* call_wait_until(call_state& st, clock::time_point deadline,
+                          exit_reason& err);
+/// `call_wait_until(st, deadline_after(timeout), err)`.
 envelope* call_wait(call_state& st, std::chrono::milliseconds timeout,
                     exit_reason& err);
+/// Give up an open call without waiting: the alias is turned off, the
+/// monitor removed with its DOWN, and a reply that already arrived dropped.
+/// Does nothing once the call is closed.
+void call_abandon(call_state& st);
+
+/// Abandons an open call when it goes out of scope: put it right after a
+/// successful `call_begin`, so that whatever throws before `call_wait`
+/// (the request's copy, the envelope's allocation) leaves no alias, monitor
+/// or stray DOWN behind. `release()` when the state is handed over.
+class call_guard {
+public:
+  explicit call_guard(call_state& st) noexcept : st_(&st) {}
+  call_guard(const call_guard&) = delete;
+  call_guard& operator=(const call_guard&) = delete;
+  ~call_guard();
+  /// Stop guarding (the state was moved elsewhere).
+  void release() noexcept { st_ = nullptr; }
+
+private:
+  call_state* st_;
+};
+
 /// `{reason, {module,function,[server,request,timeout]}}`.
 exit_reason call_failure(exit_reason reason, const call_site& site,
                          const server_ref& to, const std::type_info& req,
@@ -107,30 +163,37 @@ result<R> take_reply(envelope* e) {
 
 /// Call `to` with `request` and wait up to `timeout` for a reply of type `R`;
 /// every failure is returned, never thrown (see the file comment).
-template <class R, class Req>
-result<R> try_call(const server_ref& to, Req&& request,
-                   std::chrono::milliseconds timeout = default_call_timeout,
-                   call_site site = {}) {
+template <class R, class Req, class Rep = detail::ms_rep,
+          class Period = detail::ms_period>
+result<R>
+try_call(const server_ref& to, Req&& request,
+         std::chrono::duration<Rep, Period> timeout = default_call_timeout,
+         call_site site = {}) {
   using Q = message_type_t<Req>;
   static_assert(message<Q>, "otp::call: the request type shares mutable "
                             "state; send owning values");
+  const auto wait = detail::to_clock_duration(timeout, "otp::call: timeout");
+  const std::chrono::milliseconds shown = detail::timeout_ms(timeout);
   detail::call_state st;
   exit_reason err;
   if (detail::call_begin(to, st, err)) {
+    detail::call_guard guard(st);
     detail::push(st.target.get(),
                  detail::make_envelope<call_request<Q>>(call_request<Q>{
                      from(st.alias), Q(std::forward<Req>(request))}));
-    if (detail::envelope* e = detail::call_wait(st, timeout, err))
+    if (detail::envelope* e =
+            detail::call_wait_until(st, detail::deadline_in(wait), err))
       return detail::take_reply<R>(e);
   }
-  return detail::call_failure(std::move(err), site, to, typeid(Q), timeout);
+  return detail::call_failure(std::move(err), site, to, typeid(Q), shown);
 }
 
 /// Like `try_call`, but a failure throws `exit_error` with the reason, which
 /// (uncaught) makes the caller exit with it, as OTP's `call` does.
-template <class R, class Req>
+template <class R, class Req, class Rep = detail::ms_rep,
+          class Period = detail::ms_period>
 R call(const server_ref& to, Req&& request,
-       std::chrono::milliseconds timeout = default_call_timeout,
+       std::chrono::duration<Rep, Period> timeout = default_call_timeout,
        call_site site = {}) {
   return try_call<R>(to, std::forward<Req>(request), timeout, site).value();
 }

@@ -1,24 +1,33 @@
 #include "framework/exit_reason.hpp"
 
+#include "framework/detail/exception_trace.hpp"
+
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ostream>
 #include <stdexcept>
 
 namespace otp {
 
 struct exit_reason::text {
-  text(std::string t, std::string d, exit_reason i = {})
+  text(std::string t, std::string d, exit_reason i = {},
+       std::vector<std::uintptr_t> s = {})
       : type(std::move(t)),
         detail(std::move(d)),
-        inner(std::move(i)) {}
+        inner(std::move(i)),
+        trace(std::move(s)) {}
   std::string type;
   std::string detail;
   exit_reason inner;
+  std::vector<std::uintptr_t> trace;
 };
 
 namespace {
 const std::string empty_string;
+const std::vector<std::uintptr_t> no_trace;
+/// `text::type` of a wrapped reason printed `{Input,Reason}`.
+const std::string input_first_tag = "input";
 
 const exit_reason::kind all_kinds[] = {exit_reason::kind::normal,
                                        exit_reason::kind::shutdown,
@@ -31,7 +40,9 @@ const exit_reason::kind all_kinds[] = {exit_reason::kind::normal,
                                        exit_reason::kind::bad_return_value,
                                        exit_reason::kind::calling_self,
                                        exit_reason::kind::already_started,
-                                       exit_reason::kind::wrapped};
+                                       exit_reason::kind::wrapped,
+                                       exit_reason::kind::stack_overflow,
+                                       exit_reason::kind::system_limit};
 } // namespace
 
 exit_error::exit_error(exit_reason reason)
@@ -43,9 +54,19 @@ exit_reason exit_reason::shutdown(std::string detail) {
           std::make_shared<const text>(text({}, std::move(detail)))};
 }
 
-exit_reason exit_reason::exception(std::string type, std::string what) {
+exit_reason exit_reason::exception(std::string type, std::string what,
+                                   std::vector<std::uintptr_t> trace) {
   return {kind::exception,
-          std::make_shared<const text>(text(std::move(type), std::move(what)))};
+          std::make_shared<const text>(
+              text(std::move(type), std::move(what), {}, std::move(trace)))};
+}
+
+const std::vector<std::uintptr_t>& exit_reason::stack_trace() const noexcept {
+  return kind_ == kind::exception ? text_->trace : no_trace;
+}
+
+std::string exit_reason::stack_trace_text() const {
+  return detail::symbolize(stack_trace(), "    ");
 }
 
 exit_reason exit_reason::user(std::string t) {
@@ -65,6 +86,16 @@ exit_reason exit_reason::already_started(std::string holder) {
 exit_reason exit_reason::wrap(exit_reason inner, std::string where) {
   return {kind::wrapped, std::make_shared<const text>(
                              text({}, std::move(where), std::move(inner)))};
+}
+
+exit_reason exit_reason::with_input(std::string input, exit_reason reason) {
+  return {kind::wrapped,
+          std::make_shared<const text>(
+              text(input_first_tag, std::move(input), std::move(reason)))};
+}
+
+bool exit_reason::input_first() const noexcept {
+  return kind_ == kind::wrapped && text_->type == input_first_tag;
 }
 
 const exit_reason& exit_reason::inner() const noexcept {
@@ -87,7 +118,7 @@ const std::string& exit_reason::detail() const noexcept {
 }
 
 const std::string& exit_reason::exception_type() const noexcept {
-  return text_ ? text_->type : empty_string;
+  return kind_ == kind::exception ? text_->type : empty_string;
 }
 
 std::string exit_reason::to_string() const {
@@ -103,6 +134,8 @@ std::string exit_reason::to_string() const {
   case kind::already_started:
     return "{already_started," + detail() + "}";
   case kind::wrapped:
+    if (input_first())
+      return "{" + detail() + "," + text_->inner.to_string() + "}";
     return "{" + text_->inner.to_string() + "," + detail() + "}";
   default:
     return otp::to_string(kind_);
@@ -152,6 +185,10 @@ const char* to_string(exit_reason::kind k) noexcept {
     return "already_started";
   case exit_reason::kind::wrapped:
     return "wrapped";
+  case exit_reason::kind::stack_overflow:
+    return "stack_overflow";
+  case exit_reason::kind::system_limit:
+    return "system_limit";
   }
   return "unknown";
 }
@@ -163,10 +200,22 @@ void to_json(nlohmann::json& j, const exit_reason& r) {
     if (r.has_detail())
       j["detail"] = r.detail();
     break;
-  case exit_reason::kind::exception:
+  case exit_reason::kind::exception: {
     j["type"] = r.exception_type();
     j["what"] = r.detail();
+    if (r.stack_trace().empty())
+      break;
+    // One string per frame, as stack_trace_text() prints them.
+    const std::string t = detail::symbolize(r.stack_trace(), "");
+    auto& frames = j["stack_trace"] = nlohmann::json::array();
+    std::size_t at = 0;
+    while (at <= t.size()) {
+      const std::size_t nl = std::min(t.find('\n', at), t.size());
+      frames.push_back(t.substr(at, nl - at));
+      at = nl + 1;
+    }
     break;
+  }
   case exit_reason::kind::user:
     j["text"] = r.detail();
     break;
@@ -177,6 +226,8 @@ void to_json(nlohmann::json& j, const exit_reason& r) {
   case exit_reason::kind::wrapped:
     j["inner"] = r.inner();
     j["where"] = r.where();
+    if (r.input_first())
+      j["input_first"] = true;
     break;
   default:
     break;
@@ -242,6 +293,12 @@ void from_json(const nlohmann::json& j, exit_reason& r) {
     case exit_reason::kind::calling_self:
       r = exit_reason::calling_self();
       return;
+    case exit_reason::kind::stack_overflow:
+      r = exit_reason::stack_overflow();
+      return;
+    case exit_reason::kind::system_limit:
+      r = exit_reason::system_limit();
+      return;
     case exit_reason::kind::already_started:
       r = exit_reason::already_started(string_field(j, "detail", true));
       return;
@@ -251,7 +308,14 @@ void from_json(const nlohmann::json& j, exit_reason& r) {
         throw std::invalid_argument("exit_reason JSON: missing \"inner\"");
       exit_reason in;
       from_json(*it, in);
-      r = exit_reason::wrap(std::move(in), string_field(j, "where", true));
+      auto where = string_field(j, "where", true);
+      auto flag = j.find("input_first");
+      if (flag != j.end() && !flag->is_boolean())
+        throw std::invalid_argument(
+            "exit_reason JSON: \"input_first\" is not a boolean");
+      r = flag != j.end() && flag->get<bool>()
+              ? exit_reason::with_input(std::move(where), std::move(in))
+              : exit_reason::wrap(std::move(in), std::move(where));
       return;
     }
     }

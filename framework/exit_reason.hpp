@@ -16,6 +16,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace otp {
 
@@ -37,7 +38,9 @@ public:
     bad_return_value,
     calling_self,
     already_started,
-    wrapped
+    wrapped,
+    stack_overflow,
+    system_limit
   };
 
   /// `normal`.
@@ -52,8 +55,11 @@ public:
   static exit_reason killed() noexcept { return exit_reason(kind::killed); }
   static exit_reason noproc() noexcept { return exit_reason(kind::noproc); }
   static exit_reason timeout() noexcept { return exit_reason(kind::timeout); }
-  /// An exception escaped: its (demangled) type and `what()`.
-  static exit_reason exception(std::string type, std::string what);
+  /// An exception escaped: its (demangled) type and `what()`; `trace`: the
+  /// return addresses of the stack that threw it, innermost first (see
+  /// `runtime_options::exception_traces`).
+  static exit_reason exception(std::string type, std::string what,
+                               std::vector<std::uintptr_t> trace = {});
   /// Any other reason, named by the user (Erlang's `exit(:boom)`).
   static exit_reason user(std::string text);
   /// `{bad_return_value, V}`: a callback returned something the behaviour
@@ -63,6 +69,16 @@ public:
   static exit_reason calling_self() noexcept {
     return exit_reason(kind::calling_self);
   }
+  /// `stack_overflow`: the process ran past the end of its stack (see
+  /// runtime.hpp, "Stacks"). Never silent.
+  static exit_reason stack_overflow() noexcept {
+    return exit_reason(kind::stack_overflow);
+  }
+  /// `system_limit`: a resource the runtime needed ran out (no stack could
+  /// be had for the process, for example). Never silent.
+  static exit_reason system_limit() noexcept {
+    return exit_reason(kind::system_limit);
+  }
   /// `{already_started, Pid}`: a start found its name taken by `holder`
   /// (the pid's text).
   static exit_reason already_started(std::string holder);
@@ -70,6 +86,11 @@ public:
   /// `{timeout,{GenServer,call,[<0.7.0>,get,5000]}}`. Never silent, never
   /// normal (Erlang treats the pair as an ordinary reason).
   static exit_reason wrap(exit_reason inner, std::string where);
+  /// `{Input, Reason}`: `reason` of the work done on `input` (its printed
+  /// form), as Elixir's `async_stream(..., zip_input_on_exit: true)` gives
+  /// it. A wrapped reason like `wrap`'s (`inner()` is `reason`, `where()`
+  /// is `input`) that prints the input first.
+  static exit_reason with_input(std::string input, exit_reason reason);
 
   kind what_kind() const noexcept { return kind_; }
   /// The shutdown detail, the exception's `what()` or the user text; empty
@@ -80,10 +101,20 @@ public:
   bool has_detail() const noexcept { return text_ != nullptr; }
   /// The exception type name; empty unless `kind::exception`.
   const std::string& exception_type() const noexcept;
+  /// Where the exception was thrown (`kind::exception` from a runtime with
+  /// `exception_traces`): return addresses, innermost first; else empty.
+  /// Diagnostic only: `==` and JSON input ignore it.
+  const std::vector<std::uintptr_t>& stack_trace() const noexcept;
+  /// `stack_trace()` symbolized, one frame per line
+  /// (`    #0 parse(std::string const&) at parser.cpp:42`); empty without a
+  /// trace. Reads the program's debug information on first use.
+  std::string stack_trace_text() const;
   /// For `kind::wrapped`: the reason inside; otherwise `*this`.
   const exit_reason& inner() const noexcept;
   /// For `kind::wrapped`: where it happened; empty otherwise.
   const std::string& where() const noexcept;
+  /// True for a reason made by `with_input` (printed `{Input,Reason}`).
+  bool input_first() const noexcept;
   /// Unwrap every `wrapped` layer: the reason at the bottom.
   const exit_reason& root() const noexcept;
 

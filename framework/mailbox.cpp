@@ -10,12 +10,11 @@
 // - send vs hibernate: the owner publishes `hibernating` with a CAS from 0;
 //   the sender that replaces it starts the process's next fiber.
 #include "framework/detail/mailbox_scan.hpp"
+#include "framework/detail/park.hpp"
 #include "framework/detail/runtime_impl.hpp"
 #include "framework/signals.hpp"
 
 #include <boost/fiber/context.hpp>
-#include <boost/fiber/detail/spinlock.hpp>
-#include <boost/fiber/waker.hpp>
 
 namespace otp::detail {
 
@@ -69,10 +68,22 @@ void deliver(process* p, T&& value) {
   append(p, make_envelope<std::decay_t<T>>(std::forward<T>(value)));
 }
 
-void die(process* p, const exit_reason& r) {
+/// `hard`: the exit may not wait for destructors that suspend (a kill).
+void die(process* p, const exit_reason& r, bool hard = false) {
   if (!p->exiting) {
     p->extras().pending_reason = r;
     p->exiting = true;
+  } else if (hard) {
+    // A kill ends an exit that was still unwinding (a destructor waited):
+    // the process did not go when asked, it was killed (as a supervisor
+    // that has to kill a child after its shutdown timeout reports it).
+    p->extras().pending_reason = exit_reason::killed();
+  }
+  if (hard) {
+    p->exit_hard = true;
+    // Killed: dead for everyone from now on (exit(pid, kill) marks it so
+    // already, as it sends the kill).
+    mark_exiting(p->state);
   }
 }
 
@@ -81,11 +92,15 @@ void handle_exit(process* p, signal_envelope* s) {
   const k what = s->reason.what_kind();
   switch (s->flavour) {
   case exit_flavour::runtime:
-    die(p, s->reason);
+    // The runtime's shutdown (untrappable); its kill, if that did not do.
+    if (what == k::kill)
+      die(p, exit_reason::killed(), true);
+    else
+      die(p, s->reason);
     return;
   case exit_flavour::exit_call:
     if (what == k::kill) {
-      die(p, exit_reason::killed());
+      die(p, exit_reason::killed(), true);
     } else if (p->trap_exit) {
       deliver(p, exit_message{std::move(s->from), std::move(s->reason)});
     } else if (what != k::normal || s->from.get() == p) {
@@ -118,9 +133,19 @@ void handle_signal(process* p, signal_envelope* s) {
     break;
   case kind_down:
     // Delivered only while the monitor is active: after demonitor, no DOWN.
-    if (p->extras_ && p->extras_->monitors.erase(ref(s->ref)) != 0)
-      deliver(p, down_message{ref(s->ref), std::move(s->from),
-                              std::move(s->name), std::move(s->reason)});
+    if (p->extras_ && p->extras_->monitors.erase(ref(s->ref)) != 0) {
+      std::string name;
+      auto& names = p->extras_->monitor_names;
+      if (!names.empty()) {
+        auto it = names.find(ref(s->ref));
+        if (it != names.end()) {
+          name = std::move(it->second);
+          names.erase(it);
+        }
+      }
+      deliver(p, down_message{ref(s->ref), std::move(s->from), std::move(name),
+                              std::move(s->reason)});
+    }
     break;
   case kind_info_request:
     answer_info(p, s);
@@ -128,7 +153,7 @@ void handle_signal(process* p, signal_envelope* s) {
   default:
     break;
   }
-  delete s;
+  dispose(s);
 }
 
 /// A signal reached a process that has ended: answer as Erlang does.
@@ -141,7 +166,7 @@ void bounce(process* dead, envelope* e) noexcept {
   } else if (e->kind == kind_monitor && s->from) {
     retain(dead);
     signal_envelope* down =
-        make_signal(kind_down, pid::adopt(dead, dead->serial));
+        make_signal_nofail(kind_down, pid::adopt(dead, dead->serial));
     down->ref = s->ref;
     down->reason = exit_reason::noproc();
     push(s->from.get(), down);
@@ -151,20 +176,10 @@ void bounce(process* dead, envelope* e) noexcept {
   dispose(e);
 }
 
-/// The lines a parked fiber touches first when it resumes: its saved
-/// registers and the frames of the park path, just below `sp`.
-void prefetch_stack(const char* sp) noexcept {
-  if (sp == nullptr)
-    return;
-  for (int i = -12; i < 2; ++i)
-    __builtin_prefetch(sp + i * 64, 1);
-}
-
-/// A sender won a `hibernating` inbox: start the process's next fiber.
+/// A sender won a `hibernating` inbox: the process is ours to revive.
 void revive(process* p) noexcept {
   p->revived = true;
-  unique_task next = std::move(p->extras_->continuation);
-  p->rt->start(p, std::move(next), false);
+  p->rt->revive(p);
 }
 
 } // namespace
@@ -196,8 +211,7 @@ void push(process* p, envelope* e) noexcept {
       if (p->inbox.compare_exchange_weak(w, reinterpret_cast<std::uintptr_t>(e),
                                          std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
-        prefetch_stack(p->park_sp.load(std::memory_order_relaxed));
-        p->ctx.load(std::memory_order_acquire)->wake(waiting_epoch(w));
+        wake_parked(p, waiting_epoch(w));
         p->wakers.fetch_sub(1, std::memory_order_release);
         return;
       }
@@ -223,6 +237,14 @@ void push(process* p, envelope* e) noexcept {
 }
 
 bool drain(process* p) {
+  const bool appended = drain_inbox(p);
+  exit_point(p);
+  return appended;
+}
+
+bool drain_inbox(process* p) {
+  if (p->zombie) // its mailbox is closed and stays closed
+    return false;
   const std::uintptr_t w = p->inbox.exchange(0, std::memory_order_acquire);
   bool appended = false;
   if (is_envelope_word(w)) {
@@ -256,8 +278,6 @@ bool drain(process* p) {
       e = next;
     }
   }
-  if (must_unwind(p))
-    throw exit_unwind{};
   return appended;
 }
 
@@ -301,38 +321,34 @@ void mailbox_scan::take(envelope* e) noexcept {
 
 bool mailbox_scan::wait(clock::time_point deadline) {
   process* p = p_;
-  boost::fibers::context* ctx = p->ctx.load(std::memory_order_relaxed);
+  bool suspended = false;
   for (;;) {
     if (p->inbox.load(std::memory_order_acquire) != 0)
       return true;
-    if (deadline != clock::time_point::max() && clock::now() >= deadline)
-      return false;
-    const std::size_t e =
-        ctx->waker_epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
-    p->epoch = e;
+    if (deadline != clock::time_point::max() && clock::now() >= deadline) {
+      // `after(0)` and `sleep(0)` are suspension points too: a loop that
+      // polls must let the other processes (and shutdown) in.
+      if (!suspended)
+        yield_now();
+      return p->inbox.load(std::memory_order_acquire) != 0;
+    }
+    suspended = true;
+    parker pk(p);
+    const std::uintptr_t word = waiting_word(pk.epoch());
     std::uintptr_t expected = 0;
-    if (!p->inbox.compare_exchange_strong(expected, waiting_word(e),
+    if (!p->inbox.compare_exchange_strong(expected, word,
                                           std::memory_order_acq_rel,
                                           std::memory_order_acquire))
       return true;
-    p->park_sp.store(static_cast<const char*>(__builtin_frame_address(0)),
-                     std::memory_order_relaxed);
-    if (deadline == clock::time_point::max()) {
-      // Only the sender that replaced waiting(e) can resume us.
-      ctx->suspend();
+    // Only the sender that replaces waiting(e), or the timer, resumes us.
+    if (pk.park(deadline))
       return true;
-    }
-    boost::fibers::detail::spinlock lock;
-    boost::fibers::detail::spinlock_lock lk(lock);
-    ctx->wait_until(deadline, lk, boost::fibers::waker(ctx, e));
-    expected = waiting_word(e);
+    expected = word;
     if (p->inbox.compare_exchange_strong(expected, 0, std::memory_order_acq_rel,
                                          std::memory_order_acquire))
       continue; // the timer fired and nobody sent: check the deadline
-    // A sender replaced waiting(e); it may still be inside wake(e), touching
-    // our context. Let it finish before we go on (and maybe exit).
-    while (p->wakers.load(std::memory_order_acquire) != 0)
-      __builtin_ia32_pause();
+    // A sender replaced waiting(e) but lost the epoch to the timer; its
+    // message is in the inbox (park() waited for it to finish).
     return true;
   }
 }

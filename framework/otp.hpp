@@ -18,6 +18,7 @@
 #include "framework/signals.hpp"
 #include "framework/spawn.hpp"
 #include "framework/start.hpp"
+#include "framework/sys.hpp"
 #include "framework/task.hpp"
 #include "framework/this_process.hpp"
 #include "framework/timer.hpp"

@@ -1,5 +1,6 @@
 #include "framework/process_info.hpp"
 
+#include "framework/detail/park.hpp"
 #include "framework/detail/runtime_impl.hpp"
 #include "framework/this_process.hpp"
 
@@ -17,23 +18,24 @@ namespace detail {
 /// another thread waits on the condition variable.
 struct info_slot {
   std::optional<process_snapshot> result;
-  boost::fibers::context* ctx = nullptr;
+  process* asker = nullptr;
   std::size_t epoch = 0;
   std::mutex m;
   std::condition_variable cv;
   bool done = false;
 
   void complete() noexcept {
-    if (ctx != nullptr) {
+    if (asker != nullptr) {
       // push() bounced the request off a process that ended after the
-      // alive() check: the asker itself completes it, before it parks. Waking
-      // a running fiber would queue it (and detach it from its thread) while
-      // it runs; just mark the slot done, and the asker does not park.
-      if (ctx == boost::fibers::context::active()) {
+      // alive() check: the asker itself completes it, before it parks.
+      // Waking a running fiber would queue it while it runs; just mark the
+      // slot done, and the asker does not park.
+      if (asker == current_process()) {
         done = true;
         return;
       }
-      ctx->wake(epoch);
+      // Only this answer knows the epoch: the asker cannot be gone.
+      wake_parked(asker, epoch);
       return;
     }
     std::lock_guard<std::mutex> lk(m);
@@ -109,14 +111,13 @@ std::optional<process_snapshot> process_info(const pid& p) {
   if (me != nullptr) {
     // Park this process until the target answers (only the answer knows
     // the epoch, so nothing else can resume us).
-    boost::fibers::context* ctx = me->ctx.load(std::memory_order_relaxed);
-    slot.ctx = ctx;
-    slot.epoch = ctx->waker_epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
-    me->epoch = slot.epoch;
+    detail::parker pk(me);
+    slot.asker = me;
+    slot.epoch = pk.epoch();
     detail::push(p.get(), req);
     // Set only if push() bounced the request, on this fiber (complete()).
     if (!slot.done)
-      ctx->suspend();
+      pk.park(std::chrono::steady_clock::time_point::max());
     detail::check_signals(me);
   } else {
     detail::push(p.get(), req);

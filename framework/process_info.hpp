@@ -1,7 +1,7 @@
 #pragma once
 /// \file process_info.hpp
-/// `process_info(pid)` (SEMANTICS.md 22): what a process is doing, as a value
-/// that converts to JSON (`nlohmann::json(info)`).
+/// `process_info(pid)` (docs/semantics.md items 22): what a process is doing,
+/// as a value that converts to JSON (`nlohmann::json(info)`).
 ///
 /// Like Erlang's, the answer comes from the process itself: the request is a
 /// signal it answers at its next suspension point (at once if it is waiting

@@ -15,6 +15,8 @@
 ///   that handler; all other messages stay queued in their order.
 /// - Handlers are tried in the order written. A handler taking
 ///   `otp::any_message` matches everything.
+/// - A handler's parameter type is what it matches: a generic lambda
+///   (`[](const auto&)`) has none and is rejected by a static_assert.
 /// - Without `after`, receive waits forever. `after(0ms, ...)` polls;
 ///   `after(otp::infinity, ...)` never fires.
 /// - The result is the common type of what the handlers (and `after`'s
@@ -26,6 +28,7 @@
 /// receive is a suspension point: a pending exit signal terminates the
 /// process here.
 
+#include "framework/detail/deadline.hpp"
 #include "framework/detail/mailbox_scan.hpp"
 #include "framework/message.hpp"
 
@@ -37,32 +40,45 @@
 
 namespace otp {
 
-/// A timeout that never fires.
+/// A timeout that never fires, as does any duration of at least 100 years
+/// (`hours::max()`...); see detail/deadline.hpp.
 inline constexpr auto infinity = std::chrono::milliseconds::max();
 
 // -- handler introspection ----------------------------------------------------
 
 namespace detail {
 
+template <class...>
+inline constexpr bool handler_never = false;
+
+/// The message of a handler: the one parameter of its single non-template
+/// call operator (a lambda, a function object), or of a function.
 template <class F>
-struct callable_arg : callable_arg<decltype(&F::operator())> {};
-template <class R, class A>
-struct callable_arg<R (*)(A)> {
+struct callable_arg {
+  static_assert(handler_never<F>,
+                "otp::receive: a handler takes one parameter of a concrete "
+                "type, e.g. [](const ping& p) {...}: that type is what it "
+                "matches. A generic lambda ([](const auto& x)), a template or "
+                "an overloaded operator() has none. To take any message: "
+                "[](otp::any_message m) {...}");
+  using type = any_message;
+  using result = void;
+};
+template <class F>
+  requires std::is_member_function_pointer_v<decltype(&F::operator())>
+struct callable_arg<F> : callable_arg<decltype(&F::operator())> {
+};
+template <class R, class A, bool NE>
+struct callable_arg<R (*)(A) noexcept(NE)> {
   using type = A;
   using result = R;
 };
-template <class R, class A>
-struct callable_arg<R (&)(A)> : callable_arg<R (*)(A)> {};
-template <class R, class A>
-struct callable_arg<R(A)> : callable_arg<R (*)(A)> {};
-template <class C, class R, class A>
-struct callable_arg<R (C::*)(A)> : callable_arg<R (*)(A)> {};
-template <class C, class R, class A>
-struct callable_arg<R (C::*)(A) const> : callable_arg<R (*)(A)> {};
-template <class C, class R, class A>
-struct callable_arg<R (C::*)(A) noexcept> : callable_arg<R (*)(A)> {};
-template <class C, class R, class A>
-struct callable_arg<R (C::*)(A) const noexcept> : callable_arg<R (*)(A)> {};
+template <class R, class A, bool NE>
+struct callable_arg<R(A) noexcept(NE)> : callable_arg<R (*)(A)> {};
+template <class C, class R, class A, bool NE>
+struct callable_arg<R (C::*)(A) noexcept(NE)> : callable_arg<R (*)(A)> {};
+template <class C, class R, class A, bool NE>
+struct callable_arg<R (C::*)(A) const noexcept(NE)> : callable_arg<R (*)(A)> {};
 
 template <class F>
 using handler_arg_t = typename callable_arg<std::remove_cvref_t<F>>::type;
@@ -89,22 +105,22 @@ guarded<std::decay_t<Pred>, std::decay_t<F>> guard(Pred&& pred, F&& fn) {
 /// The timeout clause of `receive`.
 template <class F>
 struct after_clause {
+  /// Saturated: `steady_clock::duration::max()` when infinite, never below
+  /// zero.
   std::chrono::steady_clock::duration timeout;
   bool infinite;
   F fn;
 };
 
-/// `after(timeout, fn)`: run `fn` if nothing matches within `timeout`.
+/// `after(timeout, fn)`: run `fn` if nothing matches within `timeout`. Any
+/// duration type works; 100 years or more never fires, zero or negative
+/// polls, NaN throws `std::invalid_argument`.
 template <class Rep, class Period, class F>
 after_clause<std::decay_t<F>> after(std::chrono::duration<Rep, Period> d,
                                     F&& fn) {
-  using namespace std::chrono;
-  const bool inf =
-      duration_cast<milliseconds>(d) >= infinity
-      || d >= duration_cast<duration<Rep, Period>>(hours(24 * 365 * 100));
-  return {inf ? steady_clock::duration::max()
-              : duration_cast<steady_clock::duration>(d),
-          inf, std::forward<F>(fn)};
+  const auto t = detail::to_clock_duration(d, "otp::after: the timeout");
+  return {t, t == std::chrono::steady_clock::duration::max(),
+          std::forward<F>(fn)};
 }
 
 /// `after(timeout)`: give up after `timeout`, doing nothing.
@@ -184,10 +200,8 @@ R run_receive(process* p, std::uint32_t mark_id, A* after, Hs&... hs) {
   check_signals(p);
   mailbox_scan scan(p, mark_id);
   clock::time_point deadline = clock::time_point::max();
-  if constexpr (!std::is_same_v<A, std::nullptr_t>) {
-    if (!after->infinite)
-      deadline = clock::now() + after->timeout;
-  }
+  if constexpr (!std::is_same_v<A, std::nullptr_t>)
+    deadline = after->infinite ? deadline : deadline_in(after->timeout);
   for (;;) {
     while (envelope* e = scan.next()) {
       std::size_t which = 0;
@@ -207,14 +221,8 @@ R run_receive(process* p, std::uint32_t mark_id, A* after, Hs&... hs) {
       }
     }
     if (!scan.wait(deadline)) {
-      if constexpr (!std::is_same_v<A, std::nullptr_t>) {
-        if constexpr (std::is_void_v<R>)
-          after->fn();
-        else
-          return after->fn();
-        if constexpr (std::is_void_v<R>)
-          return;
-      }
+      if constexpr (!std::is_same_v<A, std::nullptr_t>)
+        return static_cast<R>(after->fn());
     }
   }
 }
@@ -268,9 +276,8 @@ inline mailbox_mark mark() {
 
 /// Like `receive`, but only messages that arrived after `m` are examined, so
 /// waiting for a reply costs the same however long the queue is (OTP's
-/// receive marker, used by `call`). Use it only when what you wait for is
-/// sent after the mark (e.g. a reply to a request sent after it). A stale
-/// mark falls back to a full scan.
+/// receive marker, used by `call`). Only for what is sent after the mark (a
+/// reply to a request sent after it). A stale mark falls back to a full scan.
 template <class... Args>
 decltype(auto) receive_after(mailbox_mark m, Args&&... args) {
   return detail::receive_dispatch(m.id, args...);

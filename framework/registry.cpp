@@ -2,6 +2,8 @@
 
 #include "framework/detail/runtime_impl.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace otp {
@@ -72,6 +74,21 @@ std::vector<std::string> runtime_impl::registered() const {
   for (const auto& [name, p] : names_)
     out.push_back(name);
   return out;
+}
+
+bool runtime_impl::try_name_of(const process* p, char* out,
+                               std::size_t cap) const noexcept {
+  if (cap == 0 || !registry_m_.try_lock())
+    return false;
+  auto it = name_of_.find(p);
+  const bool found = it != name_of_.end();
+  if (found) {
+    const std::size_t n = std::min(cap - 1, it->second.size());
+    std::memcpy(out, it->second.data(), n);
+    out[n] = '\0';
+  }
+  registry_m_.unlock();
+  return found;
 }
 
 std::string runtime_impl::name_of(const process* p) const {

@@ -1,8 +1,8 @@
 #pragma once
 /// \file registry.hpp
-/// Named processes (SEMANTICS.md 15, 19): one name per process, one process
-/// per name, released when the process ends. The registry belongs to the
-/// runtime; these functions use the calling process's runtime (`runtime`
+/// Named processes (docs/semantics.md items 15, 19): one name per process, one
+/// process per name, released when the process ends. The registry belongs to
+/// the runtime; these functions use the calling process's runtime (`runtime`
 /// has the same operations for other threads).
 
 #include "framework/message.hpp"

@@ -82,8 +82,13 @@ ref monitor(const pid& p) {
 ref monitor(const std::string& name) {
   process* me = detail::require_process("otp::monitor");
   const pid p = whereis(name);
-  if (p)
-    return monitor(p);
+  if (p) {
+    // Its DOWN names the process by name too, as Erlang's {Name, Node}.
+    const ref r = monitor(p);
+    if (me->extras().monitors.count(r) != 0)
+      me->extras().monitor_names.emplace(r, name);
+    return r;
+  }
   const ref r = make_ref();
   deliver_to_self(me, detail::make_envelope<down_message>(
                           down_message{r, {}, name, exit_reason::noproc()}));
@@ -96,6 +101,7 @@ bool demonitor(const ref& r, demonitor_options opts) {
   detail::drain(me);
   bool active = false;
   if (me->extras_ != nullptr) {
+    me->extras_->monitor_names.erase(r);
     auto it = me->extras_->monitors.find(r);
     if (it != me->extras_->monitors.end()) {
       active = true;
@@ -106,7 +112,10 @@ bool demonitor(const ref& r, demonitor_options opts) {
       me->extras_->monitors.erase(it);
     }
   }
-  if (opts.flush) {
+  // Still active after the drain: its DOWN was not delivered, so there is
+  // nothing to flush (and no need to scan a long mailbox: a call's cost
+  // must not grow with its caller's queue).
+  if (opts.flush && !active) {
     detail::mailbox_scan scan(me);
     while (detail::envelope* e = scan.next()) {
       if (e->type == &detail::type_desc_of<down_message> &&
@@ -125,8 +134,19 @@ void exit(const pid& p, exit_reason reason) {
   process* me = detail::require_process("otp::exit");
   if (!p)
     return;
-  detail::send_exit(p.get(), self_of(me), std::move(reason),
-                    detail::exit_flavour::exit_call);
+  // Allocated here, where running out of memory can still be an exception
+  // in the caller (like send's), not in the noexcept signal path.
+  detail::signal_envelope* s =
+      detail::make_signal(detail::kind_exit_signal, self_of(me));
+  const bool kill = reason.what_kind() == exit_reason::kind::kill;
+  s->reason = std::move(reason);
+  s->flavour = detail::exit_flavour::exit_call;
+  detail::push(p.get(), s);
+  // A kill cannot be trapped: the target is no longer alive for anyone who
+  // asks after this (Erlang orders is_process_alive after the caller's
+  // signals), and a monitor taken now gives noproc.
+  if (kill)
+    detail::mark_exiting(p.get()->state);
   if (p.get() == me)
     detail::check_signals(me); // takes effect at once on the caller
 }
@@ -138,6 +158,10 @@ void exit(exit_reason reason) {
 
 bool trap_exit(bool on) {
   process* me = detail::require_process("otp::trap_exit");
+  // Exit signals that arrived while trapping become messages first, as in
+  // Erlang (where they were handled in order as they arrived).
+  if (me->trap_exit && !on)
+    detail::drain(me);
   return std::exchange(me->trap_exit, on);
 }
 

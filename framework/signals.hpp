@@ -1,7 +1,7 @@
 #pragma once
 /// \file signals.hpp
 /// Links, monitors, exit signals, `trap_exit` and aliases, with Erlang's
-/// semantics (SEMANTICS.md items 1-16, 21).
+/// semantics (docs/semantics.md items 1-16, 21).
 ///
 /// Signals travel in the same per-pair FIFO as messages: a message sent just
 /// before a process dies arrives before that process's EXIT or DOWN. A
@@ -20,8 +20,9 @@
 ///
 /// Killed processes unwind at their next suspension point; a `catch (...)`
 /// that swallows the unwinding does not save the process: the next
-/// suspension point unwinds again, and a normal return still ends it with
-/// the pending reason.
+/// suspension point unwinds again (the third time it is swallowed, the
+/// process ends there without further unwinding), and a normal return still
+/// ends it with the pending reason.
 ///
 /// Must be called from a process (std::logic_error otherwise).
 
@@ -111,7 +112,7 @@ struct spawned {
 template <class F, class... A>
 spawned spawn_monitor(F&& fn, A&&... args);
 
-// -- aliases (SEMANTICS.md 21) -----------------------------------------------
+// -- aliases (docs/semantics.md item 21) -------------------------------------
 
 /// An address of the calling process that can be turned off: messages sent
 /// to an inactive alias are silently dropped. A late reply to a call that

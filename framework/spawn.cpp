@@ -1,6 +1,7 @@
 // The process entry: the one place where an exception becomes an exit reason.
 #include "framework/spawn.hpp"
 
+#include "framework/detail/landing.hpp"
 #include "framework/detail/mailbox_scan.hpp"
 #include "framework/detail/runtime_impl.hpp"
 #include "framework/log.hpp"
@@ -39,18 +40,30 @@ std::string current_exception_type() {
   return t != nullptr ? demangle(*t) : std::string("unknown");
 }
 
-/// Try to give up the stack: succeeds if the mailbox is empty; a sender that
-/// finds `hibernating` then starts the continuation on a new fiber. After
-/// success the caller must not touch `p`.
-bool try_hibernate(process* p) noexcept {
-  if (p->save_head != nullptr)
-    return false;
-  if (p->extras_ != nullptr)
-    p->extras_->shrink();
-  std::uintptr_t expected = 0;
-  return p->inbox.compare_exchange_strong(expected, inbox_hibernating,
-                                          std::memory_order_acq_rel,
-                                          std::memory_order_acquire);
+/// The reason a process ends with when even its reason cannot be built
+/// (the heap is exhausted): made ahead, copying it allocates nothing.
+const exit_reason& out_of_memory_reason() {
+  static const exit_reason r = exit_reason::exception(
+      "std::bad_alloc", "out of memory (while building the exit reason)");
+  return r;
+}
+
+/// Inside a catch: the exit reason of the exception that escaped the
+/// process. Never throws.
+exit_reason raised_reason() noexcept {
+  try {
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      return exit_reason::exception(current_exception_type(), e.what(),
+                                    handled_exception_trace());
+    } catch (...) {
+      return exit_reason::exception(current_exception_type(), nocatch_text(),
+                                    handled_exception_trace());
+    }
+  } catch (...) {
+    return out_of_memory_reason();
+  }
 }
 
 /// The signals still in the mailbox when it closes arrived before the
@@ -90,21 +103,15 @@ void propagate(process* p, const exit_reason& reason) noexcept {
   for (const pid& l : x.links)
     send_exit(l.get(), me, reason, exit_flavour::link);
   for (const auto& [r, watcher] : x.monitored_by) {
-    try {
-      signal_envelope* down = make_signal(kind_down, me);
-      down->ref = r.id();
-      down->reason = reason;
-      push(watcher.get(), down);
-    } catch (...) {
-    }
+    signal_envelope* down = make_signal_nofail(kind_down, me);
+    down->ref = r.id();
+    down->reason = reason;
+    push(watcher.get(), down);
   }
   for (const auto& [r, target] : x.monitors) {
-    try {
-      signal_envelope* off = make_signal(kind_demonitor, me);
-      off->ref = r.id();
-      push(target.get(), off);
-    } catch (...) {
-    }
+    signal_envelope* off = make_signal_nofail(kind_demonitor, me);
+    off->ref = r.id();
+    push(target.get(), off);
   }
   x.links.clear();
   x.monitored_by.clear();
@@ -116,6 +123,14 @@ void propagate(process* p, const exit_reason& reason) noexcept {
 /// The process has ended with `reason`: close its mailbox, tell its links
 /// and monitors, release its name, report a crash, leave the live list.
 void finish(process* p, const exit_reason& reason, bool raised) noexcept {
+  if (p->finished) // a zombie, ended when it became one
+    return;
+  p->finished = true;
+  // Dead before the mailbox closes: whoever sees a request bounce (a DOWN
+  // with noproc, say) and then asks `alive` must hear false. A link or
+  // monitor request that still gets in is applied by final_drain and hears
+  // the real reason.
+  p->state.store(proc_state::dead, std::memory_order_seq_cst);
   const std::uintptr_t w =
       p->inbox.exchange(inbox_closed, std::memory_order_acq_rel);
   free_queue(p->save_head);
@@ -125,23 +140,24 @@ void finish(process* p, const exit_reason& reason, bool raised) noexcept {
     final_drain(p, reinterpret_cast<envelope*>(w));
   if (p->extras_)
     p->extras_->continuation.reset();
-  // From here on a link or monitor request bounces (noproc).
-  p->state.store(proc_state::dead, std::memory_order_seq_cst);
-  if (p->named.load(std::memory_order_seq_cst)) // see register_name
-    p->rt->release_name(p);
-  propagate(p, reason);
   // Only the process that raised reports; those its exit kills do not.
   if (raised) {
     try {
       retain(p);
       pid who = pid::adopt(p, p->serial);
-      log(log_level::error, who,
-          "[error] Process " + who.to_string() + " raised an exception\n** ("
-              + reason.exception_type() + ") " + reason.detail());
+      std::string text = "Process " + who.to_string()
+                         + " raised an exception\n** ("
+                         + reason.exception_type() + ") " + reason.detail();
+      if (!reason.stack_trace().empty())
+        text += "\n" + reason.stack_trace_text();
+      log(log_level::error, who, text);
     } catch (...) {
       // Reporting must never take the runtime down (e.g. out of memory).
     }
   }
+  if (p->named.load(std::memory_order_seq_cst)) // see register_name
+    p->rt->release_name(p);
+  propagate(p, reason);
   std::function<void(const exit_reason&)> on_exit;
   if (p->extras_)
     on_exit = std::move(p->extras_->on_exit);
@@ -161,6 +177,36 @@ void finish(process* p, const exit_reason& reason, bool raised) noexcept {
 
 } // namespace
 
+void prepare_spawn_statics() {
+  (void)out_of_memory_reason();
+}
+
+bool try_hibernate(process* p) noexcept {
+  if (p->save_head != nullptr)
+    return false;
+  if (p->extras_ != nullptr)
+    p->extras_->shrink();
+  std::uintptr_t expected = 0;
+  return p->inbox.compare_exchange_strong(expected, inbox_hibernating,
+                                          std::memory_order_acq_rel,
+                                          std::memory_order_acquire);
+}
+
+void finish_zombie(process* p) noexcept {
+  // The fiber still uses the control block after the live list lets go.
+  retain(p);
+  p->zombie = true;
+  p->exit_hard = true;
+  finish(p, p->extras_->pending_reason, false);
+}
+
+void finish_stackless(process* p) noexcept {
+  finish(p,
+         p->extras_ != nullptr ? p->extras_->pending_reason
+                               : exit_reason::system_limit(),
+         false);
+}
+
 bool current_exception_reason(exit_reason& out) {
   try {
     throw;
@@ -173,19 +219,76 @@ bool current_exception_reason(exit_reason& out) {
     out = p != nullptr && p->exiting ? p->extras_->pending_reason : e.reason();
     return true;
   } catch (const std::exception& e) {
-    out = exit_reason::exception(current_exception_type(), e.what());
+    out = exit_reason::exception(current_exception_type(), e.what(),
+                                 handled_exception_trace());
     return true;
   } catch (...) {
-    out = exit_reason::exception(current_exception_type(), nocatch_text());
+    out = exit_reason::exception(current_exception_type(), nocatch_text(),
+                                 handled_exception_trace());
     return true;
   }
 }
+
+namespace {
+
+/// `<0.42.0>`, or `<0.42.0> ("name")` if it has a registered name.
+std::string describe(process* p) {
+  retain(p);
+  std::string who = pid::adopt(p, p->serial).to_string();
+  if (p->named.load(std::memory_order_acquire)) {
+    const std::string name = p->rt->name_of(p);
+    if (!name.empty())
+      who += " (\"" + name + "\")";
+  }
+  return who;
+}
+
+std::string initial_call(const process* p) {
+  return p->initial_call != nullptr ? demangle(*p->initial_call)
+                                    : std::string("unknown");
+}
+
+/// A process ended without unwinding (all or part of) its stack: say so.
+void report_abandoned(process* p, const exit_reason& reason,
+                      bool abandoned) noexcept {
+  try {
+    retain(p);
+    pid who = pid::adopt(p, p->serial);
+    if (p->overflowed.load(std::memory_order_relaxed)) {
+      log(log_level::error, who,
+          "Process " + describe(p) + " overflowed its stack ("
+              + std::to_string(p->stacks->stack_size() / 1024)
+              + " KiB)\n** (stack_overflow) initial call: " + initial_call(p)
+              + (abandoned ? "\n** the process was ended without unwinding: "
+                             "destructors of its frames did not run"
+                           : ""));
+      return;
+    }
+    log(log_level::warning, who,
+        "Process " + describe(p) + " kept running after its exit ("
+            + reason.to_string()
+            + ") had begun: it caught the unwinding three times, or a "
+              "destructor waited for a kill; it was ended without further "
+              "unwinding (destructors of its remaining frames did not run); "
+              "initial call: "
+            + initial_call(p));
+  } catch (...) {
+    // Reporting must never take the runtime down (e.g. out of memory).
+  }
+}
+
+} // namespace
 
 void run_process(process* p, unique_task& body) noexcept {
   exit_reason reason;
   unique_task current = std::move(body);
   bool hibernated = false;
   bool raised = false;
+  bool abandoned = false;
+  landing l;
+  find_slot(__builtin_frame_address(0), l.slot);
+  if (p->initial_call == nullptr)
+    p->initial_call = current.origin();
   {
     fiber_binding binding(p);
     auto* ctx = binding.context();
@@ -216,7 +319,12 @@ void run_process(process* p, unique_task& body) noexcept {
           }
         }
         note_running(p, ctx);
-        current();
+        if (!run_landed(p, l, current)) {
+          abandoned = true;
+          reason = p->exiting ? p->extras_->pending_reason
+                              : exit_reason::stack_overflow();
+          break;
+        }
         if (p->exiting) {
           reason = p->extras_->pending_reason;
           break;
@@ -249,13 +357,8 @@ void run_process(process* p, unique_task& body) noexcept {
       } catch (const exit_error& e) {
         reason = p->exiting ? p->extras_->pending_reason : e.reason();
         break;
-      } catch (const std::exception& e) {
-        reason = exit_reason::exception(current_exception_type(), e.what());
-        raised = true;
-        break;
       } catch (...) {
-        reason =
-            exit_reason::exception(current_exception_type(), nocatch_text());
+        reason = raised_reason();
         raised = true;
         break;
       }
@@ -263,9 +366,25 @@ void run_process(process* p, unique_task& body) noexcept {
     if (!hibernated)
       p->epoch = ctx->waker_epoch_.load(std::memory_order_relaxed);
   }
-  // `binding` is gone: this fiber no longer names the process.
-  if (!hibernated)
+  const bool reopen = l.reserve_opened.load(std::memory_order_relaxed);
+  // `binding` is gone: this fiber no longer names the process. A hibernated
+  // process is not ours to touch any more (a sender may revive it at once).
+  if (!hibernated) {
+    if (p->overflowed.load(std::memory_order_relaxed)) {
+      if (!p->exiting)
+        reason = exit_reason::stack_overflow();
+      raised = false;
+    }
+    if (abandoned || p->overflowed.load(std::memory_order_relaxed))
+      report_abandoned(p, reason, abandoned);
+    const bool zombie = p->zombie;
     finish(p, reason, raised);
+    if (zombie)
+      release(p); // the reference finish_zombie took
+  }
+  // The next process on this stack gets its reserve back.
+  if (reopen)
+    close_reserve(l.slot);
 }
 
 pid spawn_task(runtime_impl* rt, const spawn_options& opts, unique_task body,

@@ -12,6 +12,12 @@
 /// - A process spawned by a process runs at once on the spawner's scheduler
 ///   thread (the spawner is queued to continue right after), so a parent that
 ///   spawns in a loop never builds up a backlog of unstarted children.
+/// - Because the child runs first, a short child may already have ended when
+///   `spawn` returns: a `monitor(child)` right after it then delivers DOWN
+///   `noproc`, and `link(child)` gives `noproc` (Erlang allows both; spawn
+///   promises no order). To watch a child from its first instruction, use
+///   `spawn_monitor` / `spawn_link`, which set up the monitor or link before
+///   the child runs.
 ///
 /// `otp::spawn` must be called from a process; from other threads use
 /// `runtime::spawn`.
@@ -24,6 +30,7 @@
 #include <functional>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace otp {
@@ -62,9 +69,11 @@ unique_task make_body(F&& f, A&&... a) {
                 "otp::spawn: an argument shares mutable state with the "
                 "spawner (pointer, reference, view or shared_ptr<T>); pass "
                 "owning values");
-  return unique_task([fn = std::decay_t<F>(std::forward<F>(f)),
-                      args = std::tuple<message_type_t<A>...>(std::forward<A>(
-                          a)...)]() mutable { std::apply(fn, args); });
+  unique_task t([fn = std::decay_t<F>(std::forward<F>(f)),
+                 args = std::tuple<message_type_t<A>...>(std::forward<A>(
+                     a)...)]() mutable { std::apply(fn, args); });
+  t.set_origin(&typeid(std::decay_t<F>));
+  return t;
 }
 } // namespace detail
 

@@ -1,5 +1,6 @@
 #include "framework/start.hpp"
 
+#include "framework/detail/deadline.hpp"
 #include "framework/detail/mailbox_scan.hpp"
 #include "framework/registry.hpp"
 #include "framework/this_process.hpp"
@@ -108,15 +109,24 @@ start_result start_with(const start_options& opts, bool link,
                         unique_task (*make)(void*, alias_ref), void* ctx) {
   process* me = require_process(link ? "otp::start_link" : "otp::start");
   const std::uint32_t mk = mailbox_mark(me);
+  const clock::duration wait = to_clock_duration(opts.timeout);
   alias_ref a = alias();
   ref mon;
-  pid child = spawn_with(
-      nullptr, opts.spawn, make(ctx, a),
-      link ? "otp::start_link" : "otp::start",
-      link ? spawn_link_mode::link_monitor : spawn_link_mode::monitor, &mon);
-  const auto deadline = opts.timeout == std::chrono::milliseconds::max()
-                            ? clock::time_point::max()
-                            : clock::now() + opts.timeout;
+  pid child;
+  try {
+    child = spawn_with(
+        nullptr, opts.spawn, make(ctx, a),
+        link ? "otp::start_link" : "otp::start",
+        link ? spawn_link_mode::link_monitor : spawn_link_mode::monitor, &mon);
+  } catch (...) {
+    // Building the body or the process failed: leave no alias, monitor or
+    // DOWN behind.
+    unalias(a);
+    if (mon)
+      demonitor(mon, {.flush = true});
+    throw;
+  }
+  const auto deadline = deadline_in(wait);
   {
     mailbox_scan scan(me, mk);
     for (;;) {

@@ -1,5 +1,6 @@
 #include "framework/task.hpp"
 
+#include "framework/detail/deadline.hpp"
 #include "framework/detail/mailbox_scan.hpp"
 #include "framework/detail/runtime_impl.hpp"
 
@@ -22,22 +23,12 @@ namespace {
 
 using ms = std::chrono::milliseconds;
 
-clock::time_point deadline_after(ms timeout) {
-  return timeout == ms::max() ? clock::time_point::max()
-                              : clock::now() + timeout;
-}
-
 /// `{Reason,{Where,[Args,Timeout]}}`; `args` ends with a comma if not
 /// empty.
 exit_reason failure(exit_reason reason, const char* where,
                     const std::string& args, ms timeout) {
   std::ostringstream w;
-  w << '{' << where << ",[" << args;
-  if (timeout == ms::max())
-    w << "infinity";
-  else
-    w << timeout.count();
-  w << "]}";
+  w << '{' << where << ",[" << args << timeout_to_string(timeout) << "]}";
   return exit_reason::wrap(std::move(reason), w.str());
 }
 
@@ -202,8 +193,7 @@ private:
 
 } // namespace
 
-// -- starting
-// -------------------------------------------------------------------
+// -- starting -----------------------------------------------------------------
 
 task_core task_prepare(const char* caller) {
   process* me = require_process(caller);
@@ -269,8 +259,7 @@ task_go task_await_go(const otp::pid& owner) {
   return std::move(*go);
 }
 
-// -- one task
-// -------------------------------------------------------------------
+// -- one task -----------------------------------------------------------------
 
 envelope_ptr task_await(task_core& c, const type_desc* type, ms timeout) {
   task_check_owner(c, "await");
@@ -351,8 +340,7 @@ task_outcome task_shutdown(task_core& c, const type_desc* type, ms timeout,
   return outcome_of(std::move(ev));
 }
 
-// -- many tasks
-// -----------------------------------------------------------------
+// -- many tasks ---------------------------------------------------------------
 
 std::vector<envelope_ptr> task_await_many(const std::vector<task_core*>& cs,
                                           const type_desc* type, ms timeout) {

@@ -1,6 +1,6 @@
 #pragma once
 /// \file task.hpp
-/// Elixir's `Task` (SEMANTICS.md items 52-62): run one function in a new
+/// Elixir's `Task` (docs/semantics.md items 52-62): run one function in a new
 /// process and collect its result.
 ///
 /// ```cpp
@@ -12,29 +12,31 @@
 ///   monitored by it. The task sends its result as
 ///   `task_reply<T>{t.ref(), value}` to an alias of the caller, then exits
 ///   `normal`; the monitor's `down_message` carries the same `t.ref()`. A
-///   crash of the task kills a non-trapping caller through the link.
+///   crash of the task kills a non-trapping caller through the link. A
+///   `void` function gives a `task<ok_t>`.
 /// - `await` / `yield` / `ignore` / `shutdown` (members) and `await_many` /
 ///   `yield_many` (free) collect the result; see each one. Once a result
 ///   (reply or DOWN) was taken, the task is settled: a second `await` waits
 ///   its full timeout and exits with `timeout`, a `yield` returns nothing.
-/// - A `void` function gives a `task<ok_t>`.
 /// - `async_nolink_via(spawner, fn)` is the unlinked variant for
 ///   Task.Supervisor (item 61), `task_start` / `task_start_link` the
 ///   fire-and-forget ones (item 62), `async_stream` maps a range (item 60).
 ///
 /// Failures are `{Reason,{Task,await,[<task pid>,Timeout]}}`
 /// (`exit_reason::wrap`) and are thrown as `exit_error`: uncaught, the
-/// caller exits with that reason, as in Elixir.
+/// caller exits with that reason, as in Elixir. Timeouts may be any duration
+/// and saturate (detail/deadline.hpp): 100 years or more is `infinity`,
+/// negative is 0, NaN throws `std::invalid_argument`.
 ///
-/// Concurrency contract: everything here must be called from a process
-/// (`std::logic_error` otherwise). Only the process that created a task (its
-/// owner) may await, yield, ignore or shut it down; any other process gets
-/// `std::invalid_argument`. A `task` is a handle: destroying it does nothing
-/// (the reply and the DOWN still arrive), as dropping a `%Task{}` in Elixir.
-/// No reply ever stays behind in the owner's mailbox after an operation
-/// that gave the task up (await timeout, ignore, shutdown): its alias is
-/// turned off and a reply that arrived just before is taken.
+/// Concurrency contract: call from a process (`std::logic_error`
+/// otherwise). Only a task's owner (its creator) may await, yield, ignore or
+/// shut it down (others get `std::invalid_argument`). Destroying a `task`
+/// does nothing (the reply and the DOWN still arrive), as dropping a
+/// `%Task{}`. No reply stays behind in the owner's mailbox after giving a
+/// task up (await timeout, ignore, shutdown): the alias is turned off and a
+/// reply that arrived just before is taken.
 
+#include "framework/detail/deadline.hpp"
 #include "framework/result.hpp"
 #include "framework/signals.hpp"
 #include "framework/start.hpp"
@@ -101,15 +103,13 @@ struct yield_many_options {
   std::size_t limit = 0;
   /// For the whole call.
   std::chrono::milliseconds timeout = default_task_timeout;
-  /// `nothing`, `ignore` or `kill_task` (`exit` throws
-  /// `std::invalid_argument`).
+  /// `nothing`, `ignore` or `kill_task` (`exit`: `std::invalid_argument`).
   otp::on_timeout on_timeout = otp::on_timeout::nothing;
 };
 
 /// Options of `async_stream`.
 struct async_stream_options {
-  /// Tasks running at once; 0 = the runtime's scheduler threads (Elixir:
-  /// `System.schedulers_online()`).
+  /// Tasks at once; 0 = scheduler threads (`System.schedulers_online()`).
   std::size_t max_concurrency = 0;
   /// Results in input order (else in completion order).
   bool ordered = true;
@@ -119,9 +119,9 @@ struct async_stream_options {
   /// after killing the running tasks; `kill_task`: that element becomes
   /// `{exit, timeout}` and the stream goes on.
   otp::on_timeout on_timeout = otp::on_timeout::exit;
-  /// An element that exited carries `exit_reason::wrap(reason, Input)`:
-  /// `inner()` is the reason, `where()` the printed input (Elixir's
-  /// `{:exit, {input, reason}}`).
+  /// An element that exited carries `exit_reason::with_input(Input,
+  /// reason)`, printed `{Input,Reason}` as Elixir's `{:exit, {input,
+  /// reason}}`: `inner()` is the reason, `where()` the printed input.
   bool zip_input_on_exit = false;
 };
 
@@ -160,22 +160,24 @@ public:
   const otp::pid& owner() const noexcept { return core_.owner; }
 
   /// Wait up to `timeout` for the result (item 53, 54). The task dying first
-  /// makes the caller exit `{Reason,{Task,await,[Pid,Timeout]}}` (a
-  /// non-trapping caller of a linked task is killed by the link before);
-  /// the timeout makes it exit `{timeout,{Task,await,[Pid,Timeout]}}`. A
-  /// reply that arrives exactly at expiry is still returned.
-  T await(std::chrono::milliseconds timeout = default_task_timeout) {
-    auto e = detail::task_await(core_, detail::reply_type<T>(), timeout);
+  /// makes the caller exit `{Reason,{Task,await,[Pid,Timeout]}}` (a linked
+  /// non-trapping caller is killed by the link before), the timeout exit
+  /// `{timeout,...}`; a reply arriving exactly at expiry is still returned.
+  template <class Rep = detail::ms_rep, class Period = detail::ms_period>
+  T await(std::chrono::duration<Rep, Period> timeout = default_task_timeout) {
+    auto e = detail::task_await(core_, detail::reply_type<T>(),
+                                detail::timeout_ms(timeout));
     return detail::task_take<T>(e);
   }
 
   /// Wait up to `timeout`: `{ok, v}`, `{exit, reason}` if the task died, or
   /// nothing if neither happened yet; the task is then still watched and
   /// `yield` may be called again (item 56).
+  template <class Rep = detail::ms_rep, class Period = detail::ms_period>
   std::optional<task_result<T>>
-  yield(std::chrono::milliseconds timeout = default_task_timeout) {
-    return detail::task_to_result<T>(
-        detail::task_yield(core_, detail::reply_type<T>(), timeout));
+  yield(std::chrono::duration<Rep, Period> timeout = default_task_timeout) {
+    return detail::task_to_result<T>(detail::task_yield(
+        core_, detail::reply_type<T>(), detail::timeout_ms(timeout)));
   }
 
   /// Stop watching the task without waiting (item 58): unlink, demonitor.
@@ -191,10 +193,11 @@ public:
   /// (even after it completed), nothing if it was shut down, `{exit, r}`
   /// if it died of anything else (`killed` after the timeout). On a settled
   /// task it only sends the signal and returns `{exit, noproc}`.
+  template <class Rep = detail::ms_rep, class Period = detail::ms_period>
   std::optional<task_result<T>>
-  shutdown(std::chrono::milliseconds timeout = default_task_timeout) {
-    return detail::task_to_result<T>(
-        detail::task_shutdown(core_, detail::reply_type<T>(), timeout, false));
+  shutdown(std::chrono::duration<Rep, Period> timeout = default_task_timeout) {
+    return detail::task_to_result<T>(detail::task_shutdown(
+        core_, detail::reply_type<T>(), detail::timeout_ms(timeout), false));
   }
   /// Like `shutdown(timeout)`, but kill at once; `killed` gives nothing.
   std::optional<task_result<T>> shutdown(brutal_kill_t) {
@@ -223,19 +226,15 @@ async_task_t<F, A...> async(F&& fn, A&&... args) {
       detail::async_linked(std::forward<F>(fn), std::forward<A>(args)...));
 }
 
-/// Start `fn(args...)` as a task that is not linked to the caller (item
-/// 61), in a process made by `spawner`: `spawner(detail::unique_task body)
-/// -> otp::pid` must start `body` in a new process (e.g. as a supervisor's
-/// child) and return its pid, or the null pid if it could not (the task
-/// then ends at once with `noproc`: `await` exits
-/// `{noproc,{Task,await,...}}`, `yield` gives `{exit, noproc}`). An
-/// exception from `spawner` propagates to the caller.
-///
-/// The caller monitors the pid, then sends the body the reply alias; the
-/// body waits for it before running `fn` (so no reply can be lost), and
-/// exits `{shutdown,Reason}` without running `fn` if the caller ends first.
-/// A crash of the task never touches the caller: `yield` gives
-/// `{exit, r}`, `await` exits the caller with `{r,{Task,await,...}}`.
+/// Start `fn(args...)` as a task not linked to the caller (item 61), in a
+/// process made by `spawner(detail::unique_task body) -> otp::pid` (e.g. a
+/// supervisor's child); a null pid means it could not (the task ends at
+/// once with `noproc`). An exception from `spawner` propagates. The caller
+/// monitors the pid, then sends the body the reply alias; the body waits
+/// for it before running `fn` (no reply can be lost) and exits
+/// `{shutdown,Reason}` without running `fn` if the caller ends first. A
+/// crash of the task never touches the caller: `yield` gives `{exit, r}`,
+/// `await` exits the caller with `{r,{Task,await,...}}`.
 template <class Spawner, class F, class... A>
 async_task_t<F, A...> async_nolink_via(Spawner&& spawner, F&& fn, A&&... args) {
   return async_task_t<F, A...>(detail::async_nolink(
@@ -247,11 +246,11 @@ async_task_t<F, A...> async_nolink_via(Spawner&& spawner, F&& fn, A&&... args) {
 /// `{Reason,{Task,await_many,[[Pids],Timeout]}}`; the deadline makes it
 /// exit `{timeout,{Task,await_many,...}}`. Either way every task not yet
 /// settled is given up (demonitored, alias off; still linked).
-template <class T>
+template <class T, class Rep = detail::ms_rep, class Period = detail::ms_period>
 std::vector<T>
 await_many(std::vector<task<T>>& tasks,
-           std::chrono::milliseconds timeout = default_task_timeout) {
-  return detail::await_many_impl(tasks, timeout);
+           std::chrono::duration<Rep, Period> timeout = default_task_timeout) {
+  return detail::await_many_impl(tasks, detail::timeout_ms(timeout));
 }
 
 /// Yield to several tasks at once (item 59): one entry per task, in input
@@ -265,10 +264,11 @@ yield_many(std::vector<task<T>>& tasks, yield_many_options opts = {}) {
 }
 
 /// `yield_many(tasks, {.timeout = timeout})`.
-template <class T>
+template <class T, class Rep, class Period>
 std::vector<std::optional<task_result<T>>>
-yield_many(std::vector<task<T>>& tasks, std::chrono::milliseconds timeout) {
-  return yield_many(tasks, yield_many_options{.timeout = timeout});
+yield_many(std::vector<task<T>>& tasks, std::chrono::duration<Rep, Period> t) {
+  return yield_many(tasks,
+                    yield_many_options{.timeout = detail::timeout_ms(t)});
 }
 
 /// Run `fn(input)` for every element of `inputs` in linked tasks, at most

@@ -1,6 +1,7 @@
 #include "framework/this_process.hpp"
 
 #include "framework/detail/mailbox_scan.hpp"
+#include "framework/detail/park.hpp"
 #include "framework/detail/runtime_impl.hpp"
 
 #include <boost/fiber/operations.hpp>
@@ -19,9 +20,15 @@ pid self() {
 }
 
 bool alive(const pid& p) noexcept {
-  return p
-         && p.get()->state.load(std::memory_order_acquire)
-                != detail::proc_state::dead;
+  // A process sent a kill is not alive (Erlang orders is_process_alive
+  // after the caller's signals); for itself it is, as long as it runs code
+  // (the kill takes effect at its next suspension point).
+  if (!p)
+    return false;
+  const detail::proc_state s = p.get()->state.load(std::memory_order_acquire);
+  return s == detail::proc_state::running
+         || (s == detail::proc_state::exiting
+             && p.get() == detail::current_process());
 }
 
 namespace {
@@ -62,20 +69,23 @@ std::size_t message_queue_len() {
 void yield() {
   process* p = detail::require_process("otp::yield");
   detail::check_signals(p);
-  boost::this_fiber::yield();
+  detail::yield_now();
   detail::check_signals(p);
 }
 
-void sleep(std::chrono::steady_clock::duration d) {
-  process* p = detail::require_process("otp::sleep");
-  detail::check_signals(p);
-  const auto deadline = d >= std::chrono::hours(24 * 365 * 100)
-                            ? detail::clock::time_point::max()
-                            : detail::clock::now() + d;
+bool system_stopping() noexcept {
+  process* p = detail::current_process();
+  return p != nullptr && p->rt->stopping();
+}
+
+namespace detail {
+void sleep_until(std::chrono::steady_clock::time_point deadline) {
+  process* p = require_process("otp::sleep");
+  check_signals(p);
   // Start the scan at the end of the queue: sleeping examines nothing, it
   // only moves arrivals into the queue (handling exit signals).
-  std::uint32_t id = detail::mailbox_mark(p);
-  detail::mailbox_scan scan(p, id);
+  std::uint32_t id = mailbox_mark(p);
+  mailbox_scan scan(p, id);
   for (;;) {
     while (scan.next() != nullptr) {
     }
@@ -83,6 +93,7 @@ void sleep(std::chrono::steady_clock::duration d) {
       return;
   }
 }
+} // namespace detail
 
 namespace detail {
 void hibernate_task(unique_task continuation) {

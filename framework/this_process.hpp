@@ -8,6 +8,7 @@
 /// from any thread. `yield`, `sleep`, `receive` and `blocking` are suspension
 /// points: a pending exit signal terminates the process there.
 
+#include "framework/detail/deadline.hpp"
 #include "framework/detail/unique_task.hpp"
 #include "framework/message.hpp"
 #include "framework/pid.hpp"
@@ -22,6 +23,8 @@ namespace otp {
 
 namespace detail {
 [[noreturn]] void hibernate_task(unique_task continuation);
+/// `sleep`, with the deadline already saturated.
+void sleep_until(std::chrono::steady_clock::time_point deadline);
 void hibernate_on_return_task(unique_task continuation);
 } // namespace detail
 
@@ -62,9 +65,20 @@ std::size_t message_queue_len();
 /// Let other processes run; this process stays ready.
 void yield();
 
+/// True once the calling process's runtime has begun `shutdown()` (Erlang's
+/// `init:get_status()` answering `stopping`): every process is about to get
+/// `shutdown`, so a supervisor restarts nothing from then on. False outside
+/// a process.
+bool system_stopping() noexcept;
+
 /// Suspend the calling process for `d` (Erlang's `timer:sleep/1`). Messages
-/// that arrive meanwhile stay queued.
-void sleep(std::chrono::steady_clock::duration d);
+/// that arrive meanwhile stay queued. Any duration type; 100 years or more
+/// (or `otp::infinity`) never ends; zero or negative only lets other
+/// processes run (a suspension point still).
+template <class Rep, class Period>
+void sleep(std::chrono::duration<Rep, Period> d) {
+  detail::sleep_until(detail::deadline_after(d, "otp::sleep: duration"));
+}
 
 /// `erlang:hibernate/3`: give up the stack (RAII destructors run as it
 /// unwinds) and wait for the next message without one; when it arrives run

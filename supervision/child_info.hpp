@@ -1,7 +1,7 @@
 #pragma once
 /// \file child_info.hpp
-/// What `which_children` and `count_children` return (SEMANTICS.md 74), for
-/// static and dynamic supervisors alike. Plain values.
+/// What `which_children` and `count_children` return (docs/semantics.md items
+/// 74), for static and dynamic supervisors alike. Plain values.
 
 #include "framework/pid.hpp"
 #include "supervision/strategy.hpp"

@@ -6,8 +6,8 @@
 /// `supervisor_child<T>`), never naming a behaviour.
 ///
 /// ```cpp
-/// otp::child_spec a = otp::worker<counter>("counter", 0);  //
-/// counter::start_link(0) a.restart = otp::restart_type::transient;
+/// otp::child_spec a = otp::worker<counter>("counter", 0); // start_link(0)
+/// a.restart = otp::restart_type::transient;
 /// otp::child_spec b{.id = "raw", .start = [] {
 ///   return otp::start_link({}, [](otp::starter& s) { s.ack(); /* loop */ });
 /// }};

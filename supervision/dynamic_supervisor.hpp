@@ -1,6 +1,6 @@
 #pragma once
 /// \file dynamic_supervisor.hpp
-/// `otp::dynamic_supervisor`: Elixir's `DynamicSupervisor` (SEMANTICS.md
+/// `otp::dynamic_supervisor`: Elixir's `DynamicSupervisor` (docs/semantics.md
 /// 78-82). It starts with no children; children are added with
 /// `start_child`, have no id that matters and no order, and are all
 /// restarted one_for_one.
@@ -27,7 +27,9 @@
 ///
 /// Client functions may be called from any process but the supervisor; they
 /// never throw (failures of the call itself as in supervisor.hpp).
-/// `supervisor::which_children`, `count_children` and `stop` work here too.
+/// `supervisor::which_children`, `count_children`, `stop`, `try_stop` and
+/// `get_state` work here too, as do `otp::stop` and the `sys` functions
+/// (framework/sys.hpp; suspended, it restarts nothing until resumed).
 
 #include "framework/result.hpp"
 #include "framework/server_ref.hpp"

@@ -1,8 +1,8 @@
 #pragma once
 /// \file restart_intensity.hpp
 /// `restart_intensity`: the supervisor's "at most `max_restarts` restarts
-/// within `max_seconds`" rule (SEMANTICS.md 68), as a pure counter with no
-/// processes, so it is unit-testable with made-up times.
+/// within `max_seconds`" rule (docs/semantics.md items 68), as a pure counter
+/// with no processes, so it is unit-testable with made-up times.
 ///
 /// As in OTP's `add_restart/3`, restarts are stamped in whole monotonic
 /// seconds and a restart stamped `R` is inside the window at `now` while

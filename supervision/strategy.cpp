@@ -1,5 +1,6 @@
 #include "supervision/strategy.hpp"
 
+#include "framework/detail/deadline.hpp"
 #include "supervision/child_info.hpp"
 
 #include <ostream>
@@ -15,7 +16,11 @@ std::string child_shutdown::to_string() const {
   case kind::timeout:
     break;
   }
-  return std::to_string(time_.count());
+  // A negative value is printed as given: it is the bad value in
+  // `{invalid_shutdown,-5}`.
+  if (time_ < std::chrono::milliseconds::zero())
+    return std::to_string(time_.count());
+  return otp::detail::timeout_to_string(time_);
 }
 
 std::ostream& operator<<(std::ostream& os, const child_shutdown& s) {

@@ -15,7 +15,7 @@
 namespace otp {
 
 /// What a supervisor does when a child has to be restarted
-/// (SEMANTICS.md 66).
+/// (docs/semantics.md item 66).
 enum class strategy {
   /// Restart only the child that ended.
   one_for_one,
@@ -27,7 +27,7 @@ enum class strategy {
   rest_for_one
 };
 
-/// When a child that ended is restarted (SEMANTICS.md 67).
+/// When a child that ended is restarted (docs/semantics.md item 67).
 enum class restart_type {
   /// Always, whatever the reason (also `normal`).
   permanent,
@@ -42,7 +42,7 @@ enum class restart_type {
 enum class child_type { worker, supervisor };
 
 /// When the ending of significant children ends the supervisor
-/// (SEMANTICS.md 75).
+/// (docs/semantics.md item 75).
 enum class auto_shutdown {
   /// Never (the default; `significant` children are then invalid).
   never,
@@ -52,7 +52,7 @@ enum class auto_shutdown {
   all_significant
 };
 
-/// How a child is terminated (SEMANTICS.md 64): `brutal_kill` (an
+/// How a child is terminated (docs/semantics.md item 64): `brutal_kill` (an
 /// untrappable `kill` at once), `timeout(ms)` (`exit(child, shutdown)`, then
 /// `kill` after `ms`) or `infinity` (`exit(child, shutdown)` and wait as long
 /// as it takes; the default for supervisors).

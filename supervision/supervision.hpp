@@ -12,4 +12,5 @@
 #include "supervision/supervision_tree.hpp"
 #include "supervision/supervisor.hpp"
 #include "supervision/supervisor_error.hpp"
+#include "supervision/supervisor_state.hpp"
 #include "supervision/task_supervisor.hpp"

@@ -1,8 +1,9 @@
 #include "supervision/supervision_tree.hpp"
 
 #include "framework/process_info.hpp"
-#include "supervision/detail/client.hpp"
-#include "supervision/detail/protocol.hpp"
+#include "supervision/supervisor.hpp"
+
+#include <optional>
 
 namespace otp {
 
@@ -26,28 +27,28 @@ nlohmann::json supervision_tree(const server_ref& sup,
   nlohmann::json j;
   const pid self_pid = sup.resolve();
   j["pid"] = pid_json(self_pid);
-  result<detail::sup::tree_reply> r =
-      detail::sup::sup_call<detail::sup::tree_reply>(
-          sup, detail::sup::tree_req{}, timeout, "supervisor",
-          "supervision_tree");
-  if (!r) {
-    j["error"] = r.error().to_string();
+  // Through the sys protocol, so a suspended supervisor answers too.
+  std::optional<supervisor_state> r;
+  try {
+    r = supervisor::get_state(sup, timeout);
+  } catch (const exit_error& e) {
+    j["error"] = e.reason().to_string();
     return j;
   }
   add_process_info(j, self_pid);
   j["kind"] = r->kind;
-  j["strategy"] = r->strategy;
+  j["strategy"] = to_string(r->strategy);
   j["max_restarts"] = r->max_restarts;
-  j["max_seconds"] = r->max_seconds;
+  j["max_seconds"] = static_cast<long long>(r->max_seconds.count());
   nlohmann::json children = nlohmann::json::array();
-  for (const detail::sup::tree_child& c : r->children) {
+  for (const supervisor_child_state& c : r->children) {
     nlohmann::json k;
     k["id"] = c.id.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.id);
     k["pid"] = pid_json(c.pid);
     k["type"] = to_string(c.type);
     k["restart"] = to_string(c.restart);
     k["restarts"] = c.restarts;
-    k["status"] = c.status;
+    k["status"] = to_string(c.status);
     add_process_info(k, c.pid);
     if (c.type == child_type::supervisor && c.pid) {
       nlohmann::json sub = supervision_tree(c.pid, timeout);

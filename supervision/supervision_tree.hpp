@@ -18,8 +18,10 @@
 /// Children are in start order (a dynamic supervisor's in no order, id
 /// `null`); `pid` is `null` for a child with no process. A child of type
 /// supervisor is described recursively (its own `kind`, `strategy`,
-/// `children`). Queue lengths and names come from `process_info`. A
-/// supervisor that does not answer within `timeout` (or is gone) shows as
+/// `children`). Queue lengths and names come from `process_info`. Each
+/// supervisor is asked through the sys protocol (`supervisor::get_state`),
+/// so a suspended one answers too; one that does not answer within
+/// `timeout` (or is gone, or is no supervisor) shows as
 /// `{"pid": ..., "error": "<reason>"}`.
 ///
 /// Must be called from a process (not from a supervisor in the tree: it

@@ -6,22 +6,6 @@
 
 namespace otp {
 
-namespace detail::sup {
-
-result<void> stop_server(const server_ref& sup, exit_reason reason,
-                         std::chrono::milliseconds timeout,
-                         const char* module) {
-  // The server never replies to stop_req: the call ends with its DOWN, so
-  // when this returns the supervisor and its children are gone.
-  result<int> r = sup_call<int>(sup, stop_req{reason}, timeout, module, "stop");
-  const exit_reason& why = r.error().inner();
-  if (why == reason)
-    return {};
-  return why;
-}
-
-} // namespace detail::sup
-
 namespace supervisor {
 
 namespace {
@@ -102,9 +86,20 @@ result<child_counts> count_children(const server_ref& sup,
                                              timeout, module, "count_children");
 }
 
-result<void> stop(const server_ref& sup, exit_reason reason,
-                  std::chrono::milliseconds timeout) {
-  return detail::sup::stop_server(sup, std::move(reason), timeout, module);
+void stop(const server_ref& sup, exit_reason reason,
+          std::chrono::milliseconds timeout) {
+  supervisor::try_stop(sup, std::move(reason), timeout).value();
+}
+
+result<void> try_stop(const server_ref& sup, exit_reason reason,
+                      std::chrono::milliseconds timeout) {
+  return otp::detail::stop_process(sup, std::move(reason), timeout,
+                                   {module, "stop"});
+}
+
+supervisor_state get_state(const server_ref& sup,
+                           std::chrono::milliseconds timeout) {
+  return sys::get_state<supervisor_state>(sup, timeout);
 }
 
 } // namespace supervisor

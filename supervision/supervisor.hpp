@@ -2,7 +2,8 @@
 /// \file supervisor.hpp
 /// `otp::supervisor`: OTP's static supervisor (Elixir's `Supervisor`), a
 /// process that starts children from `child_spec`s, restarts them by its
-/// `strategy`, and ends them in reverse order (SEMANTICS.md 63-77).
+/// `strategy`, and ends them in reverse order (docs/semantics.md items
+/// 63-77).
 ///
 /// ```cpp
 /// auto sup = otp::supervisor::start_link(
@@ -11,8 +12,14 @@
 /// otp::supervisor::which_children("app_sup");
 /// ```
 ///
-/// The supervisor traps exits and links to and monitors every child, so a
-/// child that unlinked itself still cannot hang it. Its behaviour:
+/// The supervisor traps exits and links to and monitors every child. That
+/// differs from OTP, which only links: there, a child that called
+/// `unlink(supervisor)` dies unnoticed (its stale pid stays in
+/// `which_children`) and a shutdown waits for it by its `shutdown` time.
+/// Here the monitor's DOWN stands in for the missing EXIT, so such a child
+/// is restarted by its `restart_type` and its termination is seen at once;
+/// a process that must outlive its supervisor should not be its child.
+/// Its behaviour:
 /// - start: children start one by one in list order; a start returning
 ///   `ignore` keeps its spec with no process (a temporary one is dropped);
 ///   the first error terminates those already started (reverse order) and
@@ -26,25 +33,37 @@
 ///   terminated the rest (`reached_max_restart_intensity`); a restart whose
 ///   start fails (`start_error`) is retried through a message to itself, so
 ///   queued requests and a shutdown go first, the child showing `restarting`;
-/// - `auto_shutdown`: see SEMANTICS.md 75;
+/// - `auto_shutdown`: see docs/semantics.md item 75;
 /// - an exit signal from its parent (the process that called `start_link`):
 ///   it terminates its children in reverse order and ends with that reason;
 ///   exit signals from other processes that are not children are ignored;
 /// - each child ends by its `shutdown`: `brutal_kill`, `timeout(ms)` (exit
 ///   `shutdown`, then kill) or `infinity`; an unexpected reason is reported
-///   as `shutdown_error`; every start writes an info progress report.
+///   as `shutdown_error`; every start writes an info progress report;
+/// - a special process (framework/sys.hpp): `otp::stop`, `sys::suspend` /
+///   `resume` (while suspended it handles only system messages and its
+///   parent's EXIT: a child that ends stays unrestarted until `resume`),
+///   `sys::get_status`, `sys::statistics` and `get_state` below work on
+///   every supervisor kind;
+/// - once the runtime has begun its shutdown (`otp::system_stopping()`),
+///   it restarts nothing and reports nothing: children ending then are
+///   expected.
 ///
 /// Client functions may be called from any process, never from the
-/// supervisor itself (`calling_self`). They never throw: a supervisor that
-/// is not there gives the call's error (`{noproc,{supervisor,fn,[...]}}`,
-/// see call.hpp), listed below as "call failure".
+/// supervisor itself (`calling_self`). The request functions never throw:
+/// a supervisor that is not there gives the call's error
+/// (`{noproc,{supervisor,fn,[...]}}`, see call.hpp), listed below as "call
+/// failure". `stop` and `get_state` throw (`exit_error`), as OTP's do;
+/// `try_stop` returns.
 
 #include "framework/result.hpp"
 #include "framework/server_ref.hpp"
 #include "framework/start.hpp"
+#include "framework/sys.hpp"
 #include "supervision/child_info.hpp"
 #include "supervision/child_spec.hpp"
 #include "supervision/strategy.hpp"
+#include "supervision/supervisor_state.hpp"
 
 #include <chrono>
 #include <string>
@@ -125,13 +144,28 @@ result<child_counts>
 count_children(const server_ref& sup,
                std::chrono::milliseconds timeout = otp::infinity);
 
-/// End the supervisor with `reason` (default `normal`, as `gen_server:stop`,
-/// so a linked caller lives on) after it terminated its children, and wait
-/// until it has ended. Works on dynamic and task
-/// supervisors too. Results: ok; `error(noproc)` if it was not running;
-/// `error(timeout)`; `error(R)` if it ended with another reason `R`.
-result<void> stop(const server_ref& sup,
-                  exit_reason reason = exit_reason::normal(),
-                  std::chrono::milliseconds timeout = otp::infinity);
+/// `Supervisor.stop/3` (`proc_lib:stop/3`): end the supervisor with
+/// `reason` (default `normal`, so a linked caller lives on) after it
+/// terminated its children (reverse start order; a dynamic or task
+/// supervisor all at once), and wait until it has ended. Works on dynamic
+/// and task supervisors too (as does `otp::stop`, framework/sys.hpp). A
+/// failure exits the caller (throws `exit_error`) with
+/// `{noproc|calling_self|timeout|R,{supervisor,stop,[Sup,Reason,Timeout]}}`
+/// (`R`: it ended with another reason).
+void stop(const server_ref& sup, exit_reason reason = exit_reason::normal(),
+          std::chrono::milliseconds timeout = otp::infinity);
+/// Like `stop`, but the failure is returned.
+result<void> try_stop(const server_ref& sup,
+                      exit_reason reason = exit_reason::normal(),
+                      std::chrono::milliseconds timeout = otp::infinity);
+
+/// `sys:get_state` on a supervisor (any kind): its flags and children, a
+/// snapshot (see supervisor_state.hpp). Answers while suspended. Exits the
+/// caller on failure, like every sys function
+/// (`{Reason,{sys,get_state,[Sup,Timeout]}}`; `{bad_state_type,...}` if
+/// `sup` is no supervisor).
+supervisor_state
+get_state(const server_ref& sup,
+          std::chrono::milliseconds timeout = default_call_timeout);
 
 } // namespace otp::supervisor

@@ -1,7 +1,7 @@
 #pragma once
 /// \file task_supervisor.hpp
-/// `otp::task_supervisor`: Elixir's `Task.Supervisor` (SEMANTICS.md 61), a
-/// dynamic supervisor whose children are tasks.
+/// `otp::task_supervisor`: Elixir's `Task.Supervisor` (docs/semantics.md items
+/// 61), a dynamic supervisor whose children are tasks.
 ///
 /// ```cpp
 /// auto sup = otp::task_supervisor::start_link({.name = "tasks"});
@@ -16,8 +16,10 @@
 ///   caller. With `async_nolink` the caller monitors the task: `yield` gives
 ///   `{exit, reason}`, `await` exits the caller with
 ///   `{reason,{Task,await,...}}` (see framework/task.hpp).
-/// - Stopping the supervisor shuts every task down at once, as a dynamic
-///   supervisor does; its `max_children` applies.
+/// - Stopping the supervisor (`otp::stop`, `supervisor::stop`) shuts every
+///   task down at once, as a dynamic supervisor does; its `max_children`
+///   applies. It answers the `sys` functions as a dynamic supervisor does
+///   (`get_status`'s `server_type` is `task_supervisor`).
 ///
 /// Call from a process other than the supervisor. `fn` and `args` are copied
 /// into the task as by `spawn`.
@@ -62,7 +64,10 @@ otp::pid spawn_child(const server_ref& sup, otp::detail::unique_task body);
 
 /// `Task.Supervisor.start_child`: run `fn(args...)` as a temporary child of
 /// `sup`, not linked to the caller. Results: `ok(pid)`;
-/// `error(max_children)`; call failure (`{noproc,...}` ...).
+/// `error(max_children)`; call failure (`{noproc,...}` ...). The child may
+/// run (and end) before this returns, so a `monitor` of the pid taken
+/// afterwards can give DOWN `noproc`; to learn how it ended, use
+/// `async_nolink`, whose monitor is in place before the child runs.
 template <class F, class... A>
 start_result start_child(const server_ref& sup, F&& fn, A&&... args) {
   return dynamic_supervisor::start_child(

@@ -4,6 +4,7 @@
 /// server, the protocol envelopes of calls and casts typed by server class
 /// and message, and the start entry. Used by gen_server.hpp only.
 
+#include "behaviours/detail/gen_server_checks.hpp"
 #include "behaviours/gen_server_core.hpp"
 #include "framework/log.hpp"
 #include "framework/start.hpp"
@@ -14,10 +15,6 @@
 #include <type_traits>
 
 namespace otp {
-
-/// A list of message types (for `info_types`).
-template <class... T>
-struct types {};
 
 /// Options of `start` / `start_link`.
 struct server_options {
@@ -73,11 +70,6 @@ struct info_dispatch<S, types<T...>> {
   }
 };
 
-template <class S>
-concept has_info_types = requires {
-  typename S::info_types;
-};
-
 // -- the process object -----------------------------------------------------
 
 template <class S>
@@ -94,18 +86,17 @@ public:
 
   cast_result handle_info(any_message& m) override {
     cast_result out;
-    if constexpr (has_info_types<S>) {
-      if (info_dispatch<S, typename S::info_types>::run(s_, m, out))
-        return out;
-    }
-    if constexpr (requires { s_.handle_info(m); }) {
+    if (info_dispatch<S, info_list_t<S>>::run(s_, m, out))
+      return out;
+    if constexpr (info_catch_all<S>) {
       return s_.handle_info(m);
     } else {
       // Erlang logs "undefined handle_info" and goes on.
       log(log_level::warning, self(),
           "GenServer " + self().to_string() + " (" + demangle(typeid(S))
               + ") received an unexpected message in handle_info: "
-              + m.to_string());
+              + m.to_string()
+              + (has_info_types<S> ? " (its type is not in info_types)" : ""));
       return noreply_t{};
     }
   }
@@ -238,16 +229,25 @@ envelope* make_protocol_envelope(A&&... a) {
 template <class S, class... A>
 void gen_main(starter& st, std::chrono::milliseconds hibernate_after,
               bool linked, A&... args) {
+  static_assert(check_callbacks<S>());
   std::unique_ptr<gen_process<S>> proc;
   init_result r;
   try {
     if constexpr (requires(S & s) { s.init(args...); }) {
+      static_assert(
+          std::is_convertible_v<decltype(std::declval<S&>().init(args...)),
+                                init_result>,
+          "otp::gen_server: init must return otp::init_result: ok(), "
+          "ignore(), stop(reason) or error(reason)");
       proc = std::make_unique<gen_process<S>>();
       r = proc->get().init(args...);
+    } else if constexpr (declares_init<S>) {
+      // Fails to compile, showing the types (gen_server_checks.hpp).
+      (void)
+          init_does_not_take_start_args<S, typename init_type<S>::type, A...>{};
+    } else if constexpr (!std::is_constructible_v<S, A&...>) {
+      (void)no_init_and_no_constructor_for<S, A...>{};
     } else {
-      static_assert(std::is_constructible_v<S, A&...>,
-                    "otp::gen_server: the server has neither init(args...) "
-                    "nor a constructor taking the start arguments");
       proc = std::make_unique<gen_process<S>>(args...);
       r = init_ok_t{};
     }

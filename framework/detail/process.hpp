@@ -14,6 +14,7 @@
 /// - The block is reference counted: every `pid` holds one reference and the
 ///   runtime's live list holds one until the process has exited.
 
+#include "framework/detail/exception_trace.hpp"
 #include "framework/detail/unique_task.hpp"
 #include "framework/exit_reason.hpp"
 #include "framework/message.hpp"
@@ -27,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <typeinfo>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -38,6 +40,9 @@ namespace otp::detail {
 
 class runtime_impl;
 class stack_pool;
+class worker_algo;
+struct landing;
+struct park_record;
 
 /// Sentinel values of `process::inbox`. Envelope pointers are 8-aligned and
 /// above 4096, so they never collide with these.
@@ -57,7 +62,17 @@ inline constexpr bool is_envelope_word(std::uintptr_t w) noexcept {
   return w > 4096;
 }
 
+/// `running`; `exiting` once a kill has been sent to it (it cannot survive
+/// that: `alive` is false, and a new link or monitor gets `noproc`, as the
+/// killer's later calls must see in Erlang); `dead` once it has ended.
 enum class proc_state : std::uint8_t { running, exiting, dead };
+
+/// `running` -> `exiting` (no other transition). Any thread.
+inline void mark_exiting(std::atomic<proc_state>& s) noexcept {
+  proc_state expected = proc_state::running;
+  s.compare_exchange_strong(expected, proc_state::exiting,
+                            std::memory_order_acq_rel);
+}
 
 /// Signal kinds carried in `envelope::kind` (0 is a user message). Signals
 /// travel in the mailbox, in order with messages, and are handled by the
@@ -98,8 +113,13 @@ struct signal_envelope final : envelope {
   info_slot* slot = nullptr;
 };
 
-/// Make a signal of `kind` from `from` (may be null).
+/// Make a signal of `kind` from `from` (may be null); throws std::bad_alloc.
 signal_envelope* make_signal(std::uint32_t kind, pid from);
+/// `make_signal` for the paths that must not fail (a dying process's EXITs
+/// and DOWNs, shutdown): falls back on a reserve, then waits for memory.
+signal_envelope* make_signal_nofail(std::uint32_t kind, pid from) noexcept;
+/// Fill the reserve (a runtime does it as it starts).
+void reserve_signals();
 
 /// Apply a link, unlink, monitor or demonitor signal to the owner's sets
 /// (other kinds are ignored). Owner only.
@@ -175,6 +195,8 @@ struct process_extras {
   lazy_container<std::unordered_map<ref, pid>> monitors;
   /// Monitors on this process, by ref: the watcher.
   lazy_container<std::unordered_map<ref, pid>> monitored_by;
+  /// The names of monitors this process took by registered name.
+  lazy_container<std::unordered_map<ref, std::string>> monitor_names;
   /// Active aliases (ids).
   lazy_container<std::unordered_set<std::uint64_t>> aliases;
   /// One more active alias, outside the table (0: none).
@@ -183,12 +205,15 @@ struct process_extras {
   unique_task continuation;
   /// Called once with the final reason (used by `runtime::run`).
   std::function<void(const exit_reason&)> on_exit;
+  /// The stacks of its last throws (runtime_options::exception_traces).
+  std::unique_ptr<throw_log> throws;
 
   /// Release empty containers (before hibernating).
   void shrink() noexcept {
     links.shrink();
     monitors.shrink();
     monitored_by.shrink();
+    monitor_names.shrink();
     aliases.shrink();
   }
 };
@@ -211,6 +236,9 @@ struct process {
   /// Has a registered name (the name itself lives in the runtime's
   /// registry, under its lock).
   std::atomic<bool> named{false};
+  /// Set by the fault handler (on the owner's thread) when the process ran
+  /// into its stack's reserve: it must end with `stack_overflow`.
+  std::atomic<bool> overflowed{false};
 
   // -- owner only -------------------------------------------------------
   /// Set when an exit signal has decided that this process must die.
@@ -218,15 +246,30 @@ struct process {
   bool trap_exit = false;
   /// Restarted from hibernation by a sender: maybe only a signal arrived.
   bool revived = false;
+  /// How often the exit's unwinding (`exit_unwind`) has been thrown: a
+  /// process that suspends again with nothing unwinding swallowed it.
+  std::uint8_t unwinds = 0;
+  /// The exit may not wait any more (a kill, or a second exit while the
+  /// first unwinds): any suspension point abandons the process.
+  bool exit_hard = false;
+  /// Ended for everyone else while its fiber waits for a blocking call
+  /// that was running (blocking.cpp): its mailbox is closed for good.
+  bool zombie = false;
+  /// `finish` has run.
+  bool finished = false;
   std::uint32_t mark_id = 0;
   const std::uint64_t serial;
   runtime_impl* const rt;
   /// The fiber running this process (changes when a hibernated process is
   /// revived). Written by the owner before it publishes `waiting(e)`.
   std::atomic<boost::fibers::context*> ctx{nullptr};
-  /// Where the stack was when the process last parked: a waking sender
-  /// prefetches it, so the switch back does not stall on a cold stack.
-  std::atomic<const char*> park_sp{nullptr};
+  /// The record of the current park (on the parked stack), for the waker
+  /// that wins its epoch (see park.hpp).
+  std::atomic<park_record*> park{nullptr};
+  /// Where `abandon` lands, while the process runs (owner only).
+  landing* landing_ = nullptr;
+  /// The type of the function the process was spawned with (reports).
+  const std::type_info* initial_call = nullptr;
   envelope* save_head = nullptr;
   envelope* save_tail = nullptr;
   /// The receive mark (see `mailbox_mark`): messages up to and including this
@@ -251,6 +294,8 @@ struct process {
   // -- runtime bookkeeping (under the runtime's live-list lock) -----------
   process* live_prev = nullptr;
   process* live_next = nullptr;
+  /// Link in a worker's list of revivals (under that list's lock).
+  process* revive_next = nullptr;
 };
 
 /// Binds the calling fiber to `p` for its lifetime, so that
@@ -303,21 +348,33 @@ pid spawn_with(runtime_impl* rt, const spawn_options& opts, unique_task body,
 /// process started by direct resume never passes through pick_next).
 void note_running(process* p, boost::fibers::context* ctx) noexcept;
 
-/// Serial of the process running on `ctx`, or 0 (for the watchdog).
-std::uint64_t serial_of(boost::fibers::context* ctx) noexcept;
+/// `algo` picked `ctx`: remember the thread on the fiber; returns the serial
+/// of its process, or 0 (for the watchdog).
+std::uint64_t on_pick(boost::fibers::context* ctx, worker_algo* algo) noexcept;
+/// The process bound to `ctx`, or nullptr (async-signal-safe).
+process* process_of(boost::fibers::context* ctx) noexcept;
+/// The scheduler thread that last picked `ctx` (a process fiber).
+worker_algo* algo_of(boost::fibers::context* ctx) noexcept;
 
 /// Move newly arrived messages into the save queue, handling signals.
 /// Returns true if a message was appended. Throws `exit_unwind` if a signal
 /// decided that the process exits.
 bool drain(process* p);
+/// `drain` without acting on an exit (for a process that has no fiber).
+bool drain_inbox(process* p);
 
-/// True if the process must unwind now: it is exiting, and no exception is
-/// already unwinding its stack (a destructor that receives or yields while
-/// the process unwinds must not throw a second exception: that would be
-/// std::terminate).
-inline bool must_unwind(const process* p) noexcept {
-  return p->exiting && std::uncaught_exceptions() == 0;
-}
+/// End `p` for everyone else (mailbox, links, monitors, name, live list)
+/// while its fiber lives on until a running blocking call returns; the
+/// fiber's later `finish` does nothing. Owner only.
+void finish_zombie(process* p) noexcept;
+
+/// At a suspension point: end the calling process if it must exit. The
+/// first time, by throwing `exit_unwind` (destructors run); if its code
+/// swallowed that and suspends again, or a kill arrives while a destructor
+/// waits, or it overflowed its stack too close to the end, by abandoning
+/// its frames (landing.hpp). A destructor that suspends while the process
+/// unwinds may otherwise wait normally.
+void exit_point(process* p);
 
 /// Throws the termination of the calling process if an exit signal arrived.
 /// Called at every suspension point.

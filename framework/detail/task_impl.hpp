@@ -111,8 +111,7 @@ otp::ref task_monitor_of(const otp::pid& owner);
 /// `{shutdown,Reason}` if the owner ends first.
 task_go task_await_go(const otp::pid& owner);
 
-// -- templates
-// ------------------------------------------------------------------
+// -- templates ----------------------------------------------------------------
 
 template <class F, class... A>
 using task_fn_result_t =
@@ -281,8 +280,8 @@ async_stream_impl(R& inputs, F& fn, const async_stream_options& opts) {
   out.reserve(items.size());
   for (auto& item : items) {
     if (!item.outcome.reply && opts.zip_input_on_exit)
-      item.outcome.reason = exit_reason::wrap(std::move(item.outcome.reason),
-                                              src.texts[item.index]);
+      item.outcome.reason = exit_reason::with_input(
+          src.texts[item.index], std::move(item.outcome.reason));
     out.push_back(std::move(*task_to_result<T>(std::move(item.outcome))));
   }
   return out;

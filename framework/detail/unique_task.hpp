@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <new>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace otp::detail {
@@ -16,7 +17,8 @@ public:
 
   template <class F, class D = std::decay_t<F>,
             class = std::enable_if_t<!std::is_same_v<D, unique_task>>>
-  unique_task(F&& f) { // NOLINT: implicit by design, like std::function
+  unique_task(F&& f) // NOLINT: implicit by design, like std::function
+      : origin_(&typeid(D)) {
     if constexpr (sizeof(D) <= sizeof(buf_)
                   && alignof(D) <= alignof(std::max_align_t)
                   && std::is_nothrow_move_constructible_v<D>) {
@@ -27,7 +29,7 @@ public:
       ops_ = &heap_ops<D>;
     }
   }
-  unique_task(unique_task&& o) noexcept : ops_(o.ops_) {
+  unique_task(unique_task&& o) noexcept : ops_(o.ops_), origin_(o.origin_) {
     if (ops_ != nullptr)
       ops_->move(o.buf_, buf_);
     o.ops_ = nullptr;
@@ -36,6 +38,7 @@ public:
     if (this != &o) {
       reset();
       ops_ = o.ops_;
+      origin_ = o.origin_;
       if (ops_ != nullptr)
         ops_->move(o.buf_, buf_);
       o.ops_ = nullptr;
@@ -47,6 +50,10 @@ public:
   ~unique_task() { reset(); }
 
   explicit operator bool() const noexcept { return ops_ != nullptr; }
+  /// The type of the callable, or what `set_origin` named instead (crash
+  /// reports show it as the process's initial call).
+  const std::type_info* origin() const noexcept { return origin_; }
+  void set_origin(const std::type_info* t) noexcept { origin_ = t; }
   void operator()() { ops_->call(buf_); }
   void reset() noexcept {
     if (ops_ != nullptr) {
@@ -83,6 +90,7 @@ private:
 
   alignas(std::max_align_t) unsigned char buf_[64];
   const ops* ops_ = nullptr;
+  const std::type_info* origin_ = nullptr;
 };
 
 } // namespace otp::detail

@@ -1,10 +1,11 @@
 #include "supervision/detail/child_ops.hpp"
 
+#include "framework/detail/deadline.hpp"
 #include "framework/log.hpp"
 #include "framework/receive.hpp"
 #include "framework/signals.hpp"
-
-#include <typeinfo>
+#include "framework/spawn.hpp"
+#include "framework/this_process.hpp"
 
 namespace otp::detail::sup {
 
@@ -30,12 +31,7 @@ std::string child_name(const child_spec& spec, const otp::pid& child) {
 }
 
 std::chrono::milliseconds left_until(clock::time_point deadline) {
-  if (deadline == clock::time_point::max())
-    return otp::infinity;
-  const auto now = clock::now();
-  if (deadline <= now)
-    return std::chrono::milliseconds(0);
-  return std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+  return otp::detail::time_left_ms(deadline);
 }
 
 /// The EXIT of `p` if it is already queued (or arrives within `wait`).
@@ -64,36 +60,44 @@ exit_reason settle_down(const otp::pid& p, exit_reason down) {
 }
 
 void reporter::progress(const child_spec& spec, const otp::pid& child) const {
+  // Built only when it will be kept (info is below the default level).
+  if (!otp::log_enabled(log_level::info))
+    return;
   otp::log(log_level::info, self,
-           "[info] Supervisor " + name + " started child "
-               + child_name(spec, child) + ": " + describe(spec));
+           "Supervisor " + name + " started child " + child_name(spec, child)
+               + ": " + describe(spec));
 }
 
 void reporter::error(const char* context, const exit_reason& reason,
                      const child_spec& spec, const otp::pid& child) const {
+  // Once the runtime is shutting down, children end (shutdown, killed) and
+  // starts fail because of it: nothing of that is an error.
+  if (otp::system_stopping())
+    return;
   otp::log(log_level::error, self,
-           "[error] Supervisor " + name + ": " + context + "\n** child "
+           "Supervisor " + name + ": " + context + "\n** child "
                + child_name(spec, child) + " reason: " + reason.to_string()
                + "\n** " + describe(spec));
 }
 
 void reporter::unexpected(const any_message& m) const {
   otp::log(log_level::error, self,
-           "[error] Supervisor " + name
+           "Supervisor " + name
                + " received unexpected message: " + m.to_string());
 }
 
 start_result invoke_start(const child_spec& spec,
                           const extra_arguments& extra) {
-  // Only ordinary exceptions are caught: the runtime's own unwinding (a
-  // kill of the supervisor) derives from neither and must go on.
+  // Whatever a start throws (`throw 42;` too) is that child's start error,
+  // never the supervisor's crash. Only the runtime's own unwinding (a kill
+  // of the supervisor) goes on.
   try {
     return spec.start(extra);
-  } catch (const exit_error& e) {
-    return start_result::error(e.reason());
-  } catch (const std::exception& e) {
-    return start_result::error(
-        exit_reason::exception(demangle(typeid(e)), e.what()));
+  } catch (...) {
+    exit_reason why;
+    if (!otp::detail::current_exception_reason(why))
+      throw;
+    return start_result::error(std::move(why));
   }
 }
 
@@ -143,7 +147,7 @@ std::optional<exit_reason> shutdown_child(const otp::pid& p, const ref& mon,
   otp::exit(p, exit_reason::shutdown());
   const auto deadline = how.what() == child_shutdown::kind::infinity
                             ? clock::time_point::max()
-                            : clock::now() + how.time();
+                            : otp::detail::deadline_after(how.time());
   std::optional<exit_reason> r = await_exit(p, mon, deadline);
   if (!r) {
     otp::exit(p, exit_reason::kill());

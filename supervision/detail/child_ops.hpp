@@ -2,7 +2,7 @@
 /// \file detail/child_ops.hpp
 /// What every supervisor does to one child: start it (exceptions become
 /// start errors), wait for its end, run the shutdown protocol
-/// (SEMANTICS.md 64), and write the reports (SEMANTICS.md 77). Called from
+/// (docs/semantics.md item 64), and write the reports (item 77). Called from
 /// the supervisor process only.
 
 #include "framework/exit_reason.hpp"
@@ -28,14 +28,16 @@ struct reporter {
   /// Progress report (info): a child started.
   void progress(const child_spec& spec, const otp::pid& child) const;
   /// Error report: `context` is child_terminated, start_error,
-  /// shutdown_error or shutdown (for reached_max_restart_intensity).
+  /// shutdown_error or shutdown (for reached_max_restart_intensity). None
+  /// once the runtime is shutting down (`otp::system_stopping()`).
   void error(const char* context, const exit_reason& reason,
              const child_spec& spec, const otp::pid& child) const;
   /// Error report: a message the supervisor does not understand (dropped).
   void unexpected(const any_message& m) const;
 };
 
-/// `spec.start(extra)`; an exception escaping it becomes `error(reason)`.
+/// `spec.start(extra)`; any exception escaping it (`throw 42;` too) becomes
+/// `error(reason)` (`{exception,int,"nocatch: 42"}`).
 start_result invoke_start(const child_spec& spec, const extra_arguments& extra);
 
 /// Wait until child `p` (monitored by `mon`, maybe linked) has ended and

@@ -37,8 +37,4 @@ inline result<void> flat_void(result<result<void>>&& r) {
   return *r;
 }
 
-/// `supervisor::stop` for any supervisor kind.
-result<void> stop_server(const server_ref& sup, exit_reason reason,
-                         std::chrono::milliseconds timeout, const char* module);
-
 } // namespace otp::detail::sup

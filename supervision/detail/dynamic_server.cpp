@@ -2,12 +2,14 @@
 // what it does); task_supervisor runs the same body.
 
 #include "framework/call.hpp"
+#include "framework/detail/deadline.hpp"
 #include "framework/log.hpp"
 #include "framework/receive.hpp"
 #include "framework/signals.hpp"
 #include "framework/this_process.hpp"
 #include "supervision/detail/child_ops.hpp"
 #include "supervision/detail/protocol.hpp"
+#include "supervision/detail/supervisor_process.hpp"
 #include "supervision/detail/supervisor_server.hpp"
 #include "supervision/dynamic_supervisor.hpp"
 #include "supervision/restart_intensity.hpp"
@@ -30,13 +32,14 @@ struct dyn_child {
   std::uint64_t restarts = 0;
 };
 
-class dynamic_server {
+class dynamic_server final : public supervisor_process {
 public:
-  dynamic_server(const options& opts, otp::pid parent, const char* kind)
+  dynamic_server(const options& opts, otp::pid parent_pid, const char* kind)
       : opts_(opts),
-        parent_(std::move(parent)),
         intensity_(opts.max_restarts, opts.max_seconds),
         kind_(kind) {
+    parent = std::move(parent_pid);
+    name = opts.name;
     rep_.self = otp::self();
     rep_.name = display_name(opts.name, rep_.self);
   }
@@ -44,34 +47,36 @@ public:
   [[noreturn]] void loop();
 
 private:
+  const char* kind() const noexcept override { return kind_; }
+  supervisor_state snapshot() const override;
+  /// One message of the loop (not suspended).
+  void serve();
+
   void start_child(call_request<start_child_req>& r);
   void terminate_child(call_request<terminate_pid_req>& r);
   void which_children(call_request<which_children_req>& r);
   void count_children(call_request<count_children_req>& r);
-  void tree(call_request<tree_req>& r);
   void on_exit(const otp::pid& p, exit_reason reason);
   void restart(const otp::pid& old);
   [[noreturn]] void terminate_and_exit(exit_reason reason);
 
   options opts_;
-  otp::pid parent_;
   reporter rep_;
   restart_intensity intensity_;
   const char* kind_;
   /// Running children by pid; a child being restarted stays under its old
   /// pid (Elixir's `{:restarting, child}`).
   std::unordered_map<otp::pid, dyn_child> children_;
-  std::optional<exit_reason> stop_;
 };
 
 void dynamic_server::start_child(call_request<start_child_req>& r) {
   child_spec& spec = r.request.spec;
   if (auto bad = check_child_spec(spec, otp::auto_shutdown::never)) {
-    otp::reply(r.from, start_result::error(*bad));
+    answer(r.from, start_result::error(*bad));
     return;
   }
   if (children_.size() >= opts_.max_children) {
-    otp::reply(r.from, start_result::error(supervisor_error::max_children()));
+    answer(r.from, start_result::error(supervisor_error::max_children()));
     return;
   }
   start_result res = invoke_start(spec, opts_.extra);
@@ -80,13 +85,13 @@ void dynamic_server::start_child(call_request<start_child_req>& r) {
     rep_.progress(spec, res.pid());
     children_.emplace(res.pid(), dyn_child{std::move(spec), mon, false, 0});
   }
-  otp::reply(r.from, std::move(res));
+  answer(r.from, std::move(res));
 }
 
 void dynamic_server::terminate_child(call_request<terminate_pid_req>& r) {
   auto it = children_.find(r.request.child);
   if (it == children_.end()) {
-    otp::reply(r.from, result<void>(supervisor_error::not_found()));
+    answer(r.from, result<void>(supervisor_error::not_found()));
     return;
   }
   if (!it->second.restarting) {
@@ -95,7 +100,7 @@ void dynamic_server::terminate_child(call_request<terminate_pid_req>& r) {
       rep_.error("shutdown_error", *err, it->second.spec, it->first);
   }
   children_.erase(it);
-  otp::reply(r.from, result<void>());
+  answer(r.from, result<void>());
 }
 
 void dynamic_server::which_children(call_request<which_children_req>& r) {
@@ -107,7 +112,7 @@ void dynamic_server::which_children(call_request<which_children_req>& r) {
                              c.restarting ? child_status::restarting
                                           : child_status::running,
                              c.spec.type});
-  otp::reply(r.from, std::move(out));
+  answer(r.from, std::move(out));
 }
 
 void dynamic_server::count_children(call_request<count_children_req>& r) {
@@ -118,27 +123,39 @@ void dynamic_server::count_children(call_request<count_children_req>& r) {
       ++n.active;
     ++(c.spec.type == child_type::supervisor ? n.supervisors : n.workers);
   }
-  otp::reply(r.from, n);
+  answer(r.from, n);
 }
 
-void dynamic_server::tree(call_request<tree_req>& r) {
-  tree_reply out{kind_,
-                 to_string(opts_.strategy),
-                 opts_.max_restarts,
-                 static_cast<long long>(opts_.max_seconds.count()),
-                 {}};
+supervisor_state dynamic_server::snapshot() const {
+  supervisor_state out;
+  out.kind = kind_;
+  out.strategy = opts_.strategy;
+  out.max_restarts = opts_.max_restarts;
+  out.max_seconds = opts_.max_seconds;
+  out.auto_shutdown = opts_.auto_shutdown;
+  out.max_children = opts_.max_children;
+  out.restarts = intensity_.total();
+  out.children.reserve(children_.size());
   for (const auto& [p, c] : children_)
-    out.children.push_back(tree_child{{},
-                                      c.restarting ? otp::pid() : p,
-                                      c.restarting ? "restarting" : "running",
-                                      c.spec.type,
-                                      c.spec.restart,
-                                      c.restarts});
-  otp::reply(r.from, std::move(out));
+    out.children.push_back(supervisor_child_state{
+        {},
+        c.restarting ? otp::pid() : p,
+        c.restarting ? child_status::restarting : child_status::running,
+        c.spec.type,
+        c.spec.restart,
+        c.spec.shutdown_or_default(),
+        c.spec.significant,
+        c.restarts});
+  return out;
 }
 
 void dynamic_server::on_exit(const otp::pid& p, exit_reason reason) {
   auto it = children_.find(p);
+  if (otp::system_stopping()) {
+    // The runtime's shutdown ended the child: expected; restart nothing.
+    children_.erase(it);
+    return;
+  }
   const child_spec& spec = it->second.spec;
   const bool restart_it =
       spec.restart == restart_type::permanent
@@ -153,6 +170,10 @@ void dynamic_server::on_exit(const otp::pid& p, exit_reason reason) {
 
 void dynamic_server::restart(const otp::pid& old) {
   auto it = children_.find(old);
+  if (otp::system_stopping()) {
+    children_.erase(it);
+    return;
+  }
   if (!intensity_.add()) {
     rep_.error("shutdown", exit_reason::user("reached_max_restart_intensity"),
                it->second.spec, old);
@@ -187,7 +208,8 @@ void dynamic_server::terminate_and_exit(exit_reason reason) {
   };
   std::unordered_map<otp::pid, pending> waiting;
   std::map<clock::time_point, std::vector<otp::pid>> deadlines;
-  const auto now = clock::now();
+  // Saturated (deadline.hpp), computed once per shutdown value.
+  std::map<std::chrono::milliseconds, clock::time_point> deadline_of;
   for (const auto& [p, c] : children_) {
     if (c.restarting)
       continue;
@@ -195,8 +217,12 @@ void dynamic_server::terminate_and_exit(exit_reason reason) {
     const bool brutal = how.what() == child_shutdown::kind::brutal_kill;
     otp::exit(p, brutal ? exit_reason::kill() : exit_reason::shutdown());
     waiting.emplace(p, pending{c.monitor, &c.spec, brutal});
-    if (how.what() == child_shutdown::kind::timeout)
-      deadlines[now + how.time()].push_back(p);
+    if (how.what() == child_shutdown::kind::timeout) {
+      auto [d, fresh] = deadline_of.try_emplace(how.time());
+      if (fresh)
+        d->second = otp::detail::deadline_after(how.time());
+      deadlines[d->second].push_back(p);
+    }
   }
   auto done = [&](const otp::pid& p, const exit_reason& why) {
     const pending& w = waiting.at(p);
@@ -205,11 +231,9 @@ void dynamic_server::terminate_and_exit(exit_reason reason) {
     waiting.erase(p);
   };
   while (!waiting.empty()) {
-    std::chrono::milliseconds left = otp::infinity;
-    if (!deadlines.empty())
-      left = std::max(std::chrono::milliseconds(0),
-                      std::chrono::ceil<std::chrono::milliseconds>(
-                          deadlines.begin()->first - clock::now()));
+    const std::chrono::milliseconds left =
+        deadlines.empty() ? otp::infinity
+                          : otp::detail::time_left_ms(deadlines.begin()->first);
     otp::receive(
         otp::guard(
             [&](const exit_message& m) { return waiting.count(m.from) != 0; },
@@ -235,51 +259,61 @@ void dynamic_server::terminate_and_exit(exit_reason reason) {
   otp::exit(std::move(reason));
 }
 
+void dynamic_server::serve() {
+  bool system = false;
+  otp::receive(
+      [&](otp::detail::system_message&& m) {
+        system = true;
+        on_system(m);
+      },
+      [&](exit_message&& m) {
+        if (parent && m.from == parent) {
+          stop_ = std::move(m.reason);
+          return;
+        }
+        auto it = children_.find(m.from);
+        if (it == children_.end() || it->second.restarting)
+          return;
+        forget_child(m.from, it->second.monitor);
+        on_exit(m.from, std::move(m.reason));
+      },
+      [&](down_message&& d) {
+        auto it = children_.find(d.who);
+        if (it == children_.end() || it->second.restarting
+            || it->second.monitor != d.monitor)
+          return;
+        on_exit(d.who, settle_down(d.who, std::move(d.reason)));
+      },
+      [&](try_again_restart&& t) {
+        auto it = children_.find(t.old);
+        if (it != children_.end() && it->second.restarting)
+          restart(t.old);
+      },
+      [&](call_request<start_child_req>&& r) { start_child(r); },
+      [&](call_request<terminate_pid_req>&& r) { terminate_child(r); },
+      [&](call_request<which_children_req>&& r) { which_children(r); },
+      [&](call_request<count_children_req>&& r) { count_children(r); },
+      [&](call_request<terminate_child_req>&& r) {
+        answer(r.from, result<void>(supervisor_error::dynamic_supervisor()));
+      },
+      [&](call_request<restart_child_req>&& r) {
+        answer(r.from,
+               start_result::error(supervisor_error::dynamic_supervisor()));
+      },
+      [&](call_request<delete_child_req>&& r) {
+        answer(r.from, result<void>(supervisor_error::dynamic_supervisor()));
+      },
+      [&](any_message&& m) { rep_.unexpected(m); });
+  if (!system)
+    count_in();
+}
+
 void dynamic_server::loop() {
   for (;;) {
-    otp::receive(
-        [&](exit_message&& m) {
-          if (parent_ && m.from == parent_) {
-            stop_ = std::move(m.reason);
-            return;
-          }
-          auto it = children_.find(m.from);
-          if (it == children_.end() || it->second.restarting)
-            return;
-          forget_child(m.from, it->second.monitor);
-          on_exit(m.from, std::move(m.reason));
-        },
-        [&](down_message&& d) {
-          auto it = children_.find(d.who);
-          if (it == children_.end() || it->second.restarting
-              || it->second.monitor != d.monitor)
-            return;
-          on_exit(d.who, settle_down(d.who, std::move(d.reason)));
-        },
-        [&](try_again_restart&& t) {
-          auto it = children_.find(t.old);
-          if (it != children_.end() && it->second.restarting)
-            restart(t.old);
-        },
-        [&](call_request<start_child_req>&& r) { start_child(r); },
-        [&](call_request<terminate_pid_req>&& r) { terminate_child(r); },
-        [&](call_request<which_children_req>&& r) { which_children(r); },
-        [&](call_request<count_children_req>&& r) { count_children(r); },
-        [&](call_request<tree_req>&& r) { tree(r); },
-        [&](call_request<terminate_child_req>&& r) {
-          otp::reply(r.from,
-                     result<void>(supervisor_error::dynamic_supervisor()));
-        },
-        [&](call_request<restart_child_req>&& r) {
-          otp::reply(r.from, start_result::error(
-                                 supervisor_error::dynamic_supervisor()));
-        },
-        [&](call_request<delete_child_req>&& r) {
-          otp::reply(r.from,
-                     result<void>(supervisor_error::dynamic_supervisor()));
-        },
-        [&](call_request<stop_req>&& r) { stop_ = r.request.reason; },
-        [&](any_message&& m) { rep_.unexpected(m); });
+    if (suspended)
+      serve_suspended();
+    else
+      serve();
     if (stop_)
       terminate_and_exit(std::move(*stop_));
   }

@@ -7,6 +7,7 @@
 #include "framework/this_process.hpp"
 #include "supervision/detail/child_ops.hpp"
 #include "supervision/detail/protocol.hpp"
+#include "supervision/detail/supervisor_process.hpp"
 #include "supervision/restart_intensity.hpp"
 #include "supervision/supervisor_error.hpp"
 
@@ -29,12 +30,13 @@ struct child {
 
 constexpr std::size_t none = static_cast<std::size_t>(-1);
 
-class static_server {
+class static_server final : public supervisor_process {
 public:
-  static_server(const supervisor::options& opts, otp::pid parent)
+  static_server(const supervisor::options& opts, otp::pid parent_pid)
       : opts_(opts),
-        parent_(std::move(parent)),
         intensity_(opts.max_restarts, opts.max_seconds) {
+    parent = std::move(parent_pid);
+    name = opts.name;
     rep_.self = otp::self();
     rep_.name = display_name(opts.name, rep_.self);
   }
@@ -43,6 +45,11 @@ public:
   [[noreturn]] void loop();
 
 private:
+  const char* kind() const noexcept override { return "supervisor"; }
+  supervisor_state snapshot() const override;
+  /// One message of the loop (not suspended).
+  void serve();
+
   // -- lookup ----------------------------------------------------------------
   std::size_t find(const std::string& id) const;
   std::size_t find(const otp::pid& p) const;
@@ -54,8 +61,7 @@ private:
   /// when they stop).
   void drop_stopped_temporaries();
 
-  // -- restarts
-  // ----------------------------------------------------------------
+  // -- restarts ---------------------------------------------------------------
   void on_child_exit(std::size_t i, exit_reason reason);
   void restart(std::size_t i, const otp::pid& old);
   /// Start children `from`.. (only `from` if `only_one`) in order; on a
@@ -65,22 +71,18 @@ private:
   void auto_shutdown(const child_spec& spec);
   [[noreturn]] void terminate_and_exit(exit_reason reason);
 
-  // -- requests
-  // ----------------------------------------------------------------
+  // -- requests ---------------------------------------------------------------
   void handle(call_request<start_child_req>& r);
   void handle(call_request<terminate_child_req>& r);
   void handle(call_request<restart_child_req>& r);
   void handle(call_request<delete_child_req>& r);
   void handle(call_request<which_children_req>& r);
   void handle(call_request<count_children_req>& r);
-  void handle(call_request<tree_req>& r);
 
   supervisor::options opts_;
-  otp::pid parent_;
   reporter rep_;
   restart_intensity intensity_;
   std::vector<child> children_; ///< start order
-  std::optional<exit_reason> stop_;
 };
 
 std::size_t static_server::find(const std::string& id) const {
@@ -183,6 +185,12 @@ void static_server::auto_shutdown(const child_spec& spec) {
 void static_server::on_child_exit(std::size_t i, exit_reason reason) {
   const otp::pid old = std::exchange(children_[i].pid, {});
   children_[i].monitor = {};
+  if (otp::system_stopping()) {
+    // The runtime is shutting down and ended the child: expected, and
+    // nothing may be restarted (this supervisor ends next).
+    del_child(i);
+    return;
+  }
   const child_spec& spec = children_[i].spec;
   if (spec.restart == restart_type::permanent) {
     rep_.error("child_terminated", reason, spec, old);
@@ -202,6 +210,11 @@ void static_server::on_child_exit(std::size_t i, exit_reason reason) {
 }
 
 void static_server::restart(std::size_t i, const otp::pid& old) {
+  if (otp::system_stopping()) {
+    children_[i].restarting = false;
+    del_child(i);
+    return;
+  }
   if (!intensity_.add()) {
     rep_.error("shutdown", exit_reason::user("reached_max_restart_intensity"),
                children_[i].spec, old);
@@ -264,18 +277,17 @@ void static_server::terminate_and_exit(exit_reason reason) {
   otp::exit(std::move(reason));
 }
 
-// -- requests
-// ------------------------------------------------------------------
+// -- requests -----------------------------------------------------------------
 
 void static_server::handle(call_request<start_child_req>& r) {
   child_spec& spec = r.request.spec;
   if (auto bad = check_child_spec(spec, opts_.auto_shutdown)) {
-    otp::reply(r.from, start_result::error(*bad));
+    answer(r.from, start_result::error(*bad));
     return;
   }
   if (const std::size_t i = find(spec.id); i != none) {
     const otp::pid& p = children_[i].pid;
-    otp::reply(
+    answer(
         r.from,
         p ? start_result::error(exit_reason::already_started(p.to_string()), p)
           : start_result::error(supervisor_error::already_present()));
@@ -287,45 +299,45 @@ void static_server::handle(call_request<start_child_req>& r) {
       && (!res.ignored()
           || children_.back().spec.restart == restart_type::temporary))
     children_.pop_back();
-  otp::reply(r.from, std::move(res));
+  answer(r.from, std::move(res));
 }
 
 void static_server::handle(call_request<terminate_child_req>& r) {
   const std::size_t i = find(r.request.id);
   if (i == none) {
-    otp::reply(r.from, result<void>(supervisor_error::not_found()));
+    answer(r.from, result<void>(supervisor_error::not_found()));
     return;
   }
   terminate_one(i);
   del_child(i);
-  otp::reply(r.from, result<void>());
+  answer(r.from, result<void>());
 }
 
 void static_server::handle(call_request<restart_child_req>& r) {
   const std::size_t i = find(r.request.id);
   if (i == none) {
-    otp::reply(r.from, start_result::error(supervisor_error::not_found()));
+    answer(r.from, start_result::error(supervisor_error::not_found()));
   } else if (children_[i].restarting) {
-    otp::reply(r.from, start_result::error(supervisor_error::restarting()));
+    answer(r.from, start_result::error(supervisor_error::restarting()));
   } else if (children_[i].pid) {
-    otp::reply(r.from, start_result::error(supervisor_error::running()));
+    answer(r.from, start_result::error(supervisor_error::running()));
   } else {
     ++children_[i].restarts;
-    otp::reply(r.from, start_one(i));
+    answer(r.from, start_one(i));
   }
 }
 
 void static_server::handle(call_request<delete_child_req>& r) {
   const std::size_t i = find(r.request.id);
   if (i == none) {
-    otp::reply(r.from, result<void>(supervisor_error::not_found()));
+    answer(r.from, result<void>(supervisor_error::not_found()));
   } else if (children_[i].restarting) {
-    otp::reply(r.from, result<void>(supervisor_error::restarting()));
+    answer(r.from, result<void>(supervisor_error::restarting()));
   } else if (children_[i].pid) {
-    otp::reply(r.from, result<void>(supervisor_error::running()));
+    answer(r.from, result<void>(supervisor_error::running()));
   } else {
     children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(i));
-    otp::reply(r.from, result<void>());
+    answer(r.from, result<void>());
   }
 }
 
@@ -338,7 +350,7 @@ void static_server::handle(call_request<which_children_req>& r) {
                                            : child_status::undefined;
     out.push_back(child_info{it->spec.id, it->pid, st, it->spec.type});
   }
-  otp::reply(r.from, std::move(out));
+  answer(r.from, std::move(out));
 }
 
 void static_server::handle(call_request<count_children_req>& r) {
@@ -349,63 +361,79 @@ void static_server::handle(call_request<count_children_req>& r) {
       ++n.active;
     ++(c.spec.type == child_type::supervisor ? n.supervisors : n.workers);
   }
-  otp::reply(r.from, n);
+  answer(r.from, n);
 }
 
-void static_server::handle(call_request<tree_req>& r) {
-  tree_reply out{"supervisor",
-                 to_string(opts_.strategy),
-                 opts_.max_restarts,
-                 static_cast<long long>(opts_.max_seconds.count()),
-                 {}};
+supervisor_state static_server::snapshot() const {
+  supervisor_state out;
+  out.kind = kind();
+  out.strategy = opts_.strategy;
+  out.max_restarts = opts_.max_restarts;
+  out.max_seconds = opts_.max_seconds;
+  out.auto_shutdown = opts_.auto_shutdown;
+  out.restarts = intensity_.total();
+  out.children.reserve(children_.size());
   for (const child& c : children_)
-    out.children.push_back(
-        tree_child{c.spec.id, c.pid,
-                   to_string(c.restarting ? child_status::restarting
-                             : c.pid      ? child_status::running
-                                          : child_status::undefined),
-                   c.spec.type, c.spec.restart, c.restarts});
-  otp::reply(r.from, std::move(out));
+    out.children.push_back(supervisor_child_state{
+        c.spec.id, c.pid,
+        c.restarting ? child_status::restarting
+        : c.pid      ? child_status::running
+                     : child_status::undefined,
+        c.spec.type, c.spec.restart, c.spec.shutdown_or_default(),
+        c.spec.significant, c.restarts});
+  return out;
+}
+
+void static_server::serve() {
+  bool system = false;
+  otp::receive(
+      [&](system_message&& m) {
+        system = true;
+        on_system(m);
+      },
+      [&](exit_message&& m) {
+        if (parent && m.from == parent) {
+          stop_ = std::move(m.reason);
+          return;
+        }
+        const std::size_t i = find(m.from);
+        if (i == none)
+          return; // an old child, or one whose start failed
+        forget_child(m.from, children_[i].monitor);
+        on_child_exit(i, std::move(m.reason));
+      },
+      [&](down_message&& d) {
+        const std::size_t i = find(d.who);
+        if (i == none || children_[i].monitor != d.monitor)
+          return;
+        exit_reason why = settle_down(d.who, std::move(d.reason));
+        on_child_exit(i, std::move(why));
+      },
+      [&](try_again_restart&& t) {
+        const std::size_t i = find(t.id);
+        if (i != none && children_[i].restarting)
+          restart(i, {});
+      },
+      [&](call_request<start_child_req>&& r) { handle(r); },
+      [&](call_request<terminate_child_req>&& r) { handle(r); },
+      [&](call_request<restart_child_req>&& r) { handle(r); },
+      [&](call_request<delete_child_req>&& r) { handle(r); },
+      [&](call_request<which_children_req>&& r) { handle(r); },
+      [&](call_request<count_children_req>&& r) { handle(r); },
+      [&](call_request<terminate_pid_req>&& r) {
+        answer(r.from, result<void>(supervisor_error::not_found()));
+      },
+      [&](any_message&& m) { rep_.unexpected(m); });
+  if (!system)
+    count_in();
 }
 
 void static_server::loop() {
   for (;;) {
-    otp::receive(
-        [&](exit_message&& m) {
-          if (parent_ && m.from == parent_) {
-            stop_ = std::move(m.reason);
-            return;
-          }
-          const std::size_t i = find(m.from);
-          if (i == none)
-            return; // an old child, or one whose start failed
-          forget_child(m.from, children_[i].monitor);
-          on_child_exit(i, std::move(m.reason));
-        },
-        [&](down_message&& d) {
-          const std::size_t i = find(d.who);
-          if (i == none || children_[i].monitor != d.monitor)
-            return;
-          exit_reason why = settle_down(d.who, std::move(d.reason));
-          on_child_exit(i, std::move(why));
-        },
-        [&](try_again_restart&& t) {
-          const std::size_t i = find(t.id);
-          if (i != none && children_[i].restarting)
-            restart(i, {});
-        },
-        [&](call_request<start_child_req>&& r) { handle(r); },
-        [&](call_request<terminate_child_req>&& r) { handle(r); },
-        [&](call_request<restart_child_req>&& r) { handle(r); },
-        [&](call_request<delete_child_req>&& r) { handle(r); },
-        [&](call_request<which_children_req>&& r) { handle(r); },
-        [&](call_request<count_children_req>&& r) { handle(r); },
-        [&](call_request<tree_req>&& r) { handle(r); },
-        [&](call_request<terminate_pid_req>&& r) {
-          otp::reply(r.from, result<void>(supervisor_error::not_found()));
-        },
-        [&](call_request<stop_req>&& r) { stop_ = r.request.reason; },
-        [&](any_message&& m) { rep_.unexpected(m); });
+    if (suspended)
+      serve_suspended();
+    else
+      serve();
     if (stop_)
       terminate_and_exit(std::move(*stop_));
   }

@@ -387,3 +387,28 @@ TEST_CASE("normal and shutdown exits log no crash report",
   REQUIRE(otp_test::all_exited(rt));
   CHECK(logs.events(otp::log_level::error).empty());
 }
+
+TEST_CASE("with exception_traces a GenServer's crash report prints where "
+          "the callback threw",
+          "[gen_server][sem:41]") {
+  otp::runtime rt{{.threads = 2, .exception_traces = true}};
+  otp_test::log_capture logs;
+  rt.run([&] {
+    auto r = busy::start(otp::self(), false, false);
+    REQUIRE(r.ok());
+    auto failed = otp::try_call(otp::server<busy>(r.pid()), crash{});
+    REQUIRE_FALSE(failed.ok());
+    REQUIRE(logs.wait_for(otp::log_level::error, 1));
+    std::string text;
+    for (const auto& e : logs.events(otp::log_level::error))
+      if (e.text.find("terminating") != std::string::npos)
+        text = e.text;
+    INFO(text);
+    // The frames follow the reason, before the last message.
+    const auto at = text.find("\n    #0 ");
+    REQUIRE(at != std::string::npos);
+    CHECK(at < text.find("Last message"));
+    CHECK(text.find("handle_call", at) != std::string::npos);
+  });
+  REQUIRE(otp_test::all_exited(rt));
+}

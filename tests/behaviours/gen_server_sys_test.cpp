@@ -151,8 +151,9 @@ TEST_CASE("a suspended server handles only system messages until resumed",
   REQUIRE(otp_test::all_exited(rt));
 }
 
-TEST_CASE("sys statistics counts messages in and out and callbacks",
-          "[gen_server][sem:43]") {
+TEST_CASE("sys statistics counts the server's messages in and out and "
+          "callbacks but not system messages",
+          "[gen_server][sem:43][sem:89]") {
   otp::runtime rt{{.threads = 2}};
   otp_test::log_capture logs;
   rt.run([&] {
@@ -161,13 +162,19 @@ TEST_CASE("sys statistics counts messages in and out and callbacks",
       otp::call(s, get{});
     otp::cast(s, add{1});
     otp::send(s.whereis(), 1); // an info counts as a message in
+    otp::sys::suspend(s.ref());
+    otp::sys::resume(s.ref());
     const auto st = otp::sys::statistics(s.ref());
-    CHECK(st.messages_in >= 5);
-    CHECK(st.messages_out >= 3);
-    CHECK(st.callbacks >= 5);
+    CHECK(st.messages_in == 5);
+    CHECK(st.messages_out == 3);
+    CHECK(st.callbacks == 5);
     CHECK(st.uptime >= 0ms);
     const auto later = otp::sys::statistics(s.ref());
-    CHECK(later.messages_in > st.messages_in);
+    CHECK(later.messages_in == st.messages_in); // statistics is not counted
+    CHECK(otp::call(s, get{}) == 1);
+    const auto after_call = otp::sys::statistics(s.ref());
+    CHECK(after_call.messages_in == st.messages_in + 1);
+    CHECK(after_call.messages_out == st.messages_out + 1);
     otp::stop(s);
   });
   REQUIRE(otp_test::all_exited(rt));
@@ -320,4 +327,87 @@ TEST_CASE("format_status redacts the state in get_status and crash reports",
   CHECK(gst::count_reports(logs, otp::log_level::error, "#vault<redacted>")
         == 1);
   CHECK(gst::count_reports(logs, otp::log_level::error, "hunter2") == 0);
+}
+
+namespace {
+
+struct arm {};
+struct timed_out {};
+
+/// Arms a 150 ms idle timeout on `arm` and tells its observer when the
+/// timeout comes.
+class alarm_server : public otp::gen_server<alarm_server> {
+public:
+  otp::init_result init(otp::pid observer) {
+    observer_ = observer;
+    return ok();
+  }
+  otp::cast_result handle_cast(const arm&) { return noreply(timeout(150ms)); }
+  using info_types = otp::types<otp::server_timeout>;
+  otp::cast_result handle_info(const otp::server_timeout&) {
+    otp::send(observer_, timed_out{});
+    return noreply();
+  }
+  int value = 3;
+
+private:
+  otp::pid observer_;
+};
+
+} // namespace
+
+TEST_CASE("system messages do not cancel a server's idle timeout",
+          "[gen_server][sem:86]") {
+  otp::runtime rt{{.threads = 2}};
+  otp_test::log_capture logs;
+  rt.run([&] {
+    auto r = alarm_server::start(otp::self());
+    REQUIRE(r.ok());
+    auto s = otp::server<alarm_server>::of(r);
+    otp::cast(s, arm{});
+    CHECK(otp::sys::get_state(s).value == 3);
+    CHECK(otp::sys::statistics(s.ref()).messages_in == 1);
+    CHECK(otp::sys::get_status(s.ref()).status == "running");
+    CHECK(gst::next<timed_out>(5s));
+    otp::stop(s);
+  });
+  REQUIRE(otp_test::all_exited(rt));
+}
+
+TEST_CASE("a get_state or replace_state function that raises keeps the "
+          "server and its state and exits the caller with callback_failed",
+          "[gen_server][sem:87]") {
+  otp::runtime rt{{.threads = 2}};
+  otp_test::log_capture logs;
+  rt.run([&] {
+    auto s = start_counter(5);
+    const auto failure = [](auto fn) {
+      try {
+        fn();
+      } catch (const otp::exit_error& e) {
+        return e.reason().to_string();
+      }
+      return std::string("no exit");
+    };
+    const std::string replaced = failure([&] {
+      otp::sys::replace_state(s, [](counter& c) {
+        c.n = 99; // a half-done change
+        throw std::runtime_error("bad fun");
+      });
+    });
+    CHECK(
+        replaced.rfind("{callback_failed,{GenServer,system_replace_state},", 0)
+        == 0);
+    CHECK(replaced.find("bad fun") != std::string::npos);
+    const std::string read = failure([&] {
+      otp::sys::get_state(s, [](const counter&) -> int { throw 42; });
+    });
+    CHECK(read.rfind("{callback_failed,{GenServer,system_get_state},", 0) == 0);
+    CHECK(read.find("nocatch: 42") != std::string::npos);
+    CHECK(otp::alive(s.whereis()));
+    CHECK(otp::call(s, get{}) == 5); // the half-done change was undone
+    otp::stop(s);
+  });
+  REQUIRE(otp_test::all_exited(rt));
+  CHECK(logs.events(otp::log_level::error).empty());
 }

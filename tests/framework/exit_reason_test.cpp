@@ -37,6 +37,11 @@ std::vector<example> every_kind() {
       {exit_reason::exception("std::runtime_error", "oops"), kind::exception,
        R"({exception,std::runtime_error,"oops"})", false},
       {exit_reason::user("boom"), kind::user, "boom", false},
+      {exit_reason::wrap(exit_reason::timeout(), "2"), kind::wrapped,
+       "{timeout,2}", false},
+      // Elixir's zip_input_on_exit: {:exit, {input, reason}}.
+      {exit_reason::with_input("2", exit_reason::timeout()), kind::wrapped,
+       "{2,timeout}", false},
   };
 }
 
@@ -128,6 +133,18 @@ TEST_CASE("exit reasons are equal exactly when kind and payload are equal",
   CHECK(copy.detail() == "what");
 }
 
+TEST_CASE("with_input is a wrapped reason that names its input first",
+          "[framework][exit_reason]") {
+  const auto r = exit_reason::with_input("\"b\"", exit_reason::user("boom"));
+  CHECK(r.input_first());
+  CHECK(r.inner() == exit_reason::user("boom"));
+  CHECK(r.where() == "\"b\"");
+  CHECK(r.root() == exit_reason::user("boom"));
+  CHECK(r.exception_type().empty());
+  CHECK_FALSE(exit_reason::wrap(exit_reason::user("boom"), "b").input_first());
+  CHECK_FALSE(exit_reason::user("boom").input_first());
+}
+
 TEST_CASE("the kinds have names", "[framework][exit_reason]") {
   CHECK(std::string(otp::to_string(kind::normal)) == "normal");
   CHECK(std::string(otp::to_string(kind::shutdown)) == "shutdown");
@@ -203,6 +220,13 @@ TEST_CASE("from_json rejects malformed input with invalid_argument naming "
   SECTION("exception without what") {
     CHECK_THAT(from_json_error(json{{"kind", "exception"}, {"type", "E"}}),
                Contains("what"));
+  }
+  SECTION("a wrapped reason with a non-boolean input_first") {
+    CHECK_THAT(from_json_error(json{{"kind", "wrapped"},
+                                    {"inner", json{{"kind", "timeout"}}},
+                                    {"where", "2"},
+                                    {"input_first", "yes"}}),
+               Contains("input_first"));
   }
   SECTION("exception with a non-string type") {
     CHECK_THAT(from_json_error(

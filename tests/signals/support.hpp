@@ -1,6 +1,6 @@
 #pragma once
 /// \file support.hpp
-/// Small helpers of the signals suite (issue 3): wait for a condition
+/// Small helpers of the signals suite: wait for a condition
 /// instead of sleeping for it, capture reports, scale stress loops, and the
 /// receive patterns every test repeats (wait for one DOWN, one EXIT, count
 /// what is queued).

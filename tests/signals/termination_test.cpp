@@ -1,6 +1,8 @@
 // Termination unwinds: a killed process runs its destructors wherever it was
 // suspended (receive, sleep, a yield loop, blocking(), hibernation), and a
-// catch (...) that swallows the unwinding does not save it [sem:3].
+// catch (...) that swallows the unwinding does not save it [sem:3]. A
+// process killed inside a running blocking() call is dead for everyone at
+// once; its stack unwinds when the call returns (blocking.hpp).
 
 #include "framework/otp.hpp"
 
@@ -96,6 +98,13 @@ TEST_CASE("a killed process runs its destructors, wherever it was "
     if (where == blocked_in::blocking) // kill it inside the call
       REQUIRE(sig::eventually([&] { return g.entered.load(); }));
     otp::exit(victim.pid, otp::exit_reason::kill());
+    if (where == blocked_in::blocking) {
+      // Dead at once; the destructor runs when the call returns.
+      CHECK(sig::down_reason(victim.monitor) == otp::exit_reason::killed());
+      g.open = true;
+      CHECK(otp::receive_as<cleaned>(5s).has_value());
+      return;
+    }
     g.open = true;
     // The destructor's message was sent before the DOWN [sem:16].
     const bool cleaned_first =
@@ -149,12 +158,17 @@ TEST_CASE("a catch (...) that swallows the kill does not save the process",
     otp::exit(victim.pid, otp::exit_reason::kill());
     g.open = true;
     reason = sig::down_reason(victim.monitor).value_or(otp::exit_reason());
-    // Everything the victim sent came before its DOWN.
-    cleaned_seen = otp::receive_as<cleaned>(0ms).has_value();
-    swallowed_seen = otp::receive_as<swallowed>(0ms).has_value();
-    went_on_seen = otp::receive_as<went_on>(0ms).has_value();
+    // Everything the victim sent came before its DOWN; a process killed in
+    // a running blocking() call is dead first, and its code goes on when
+    // the call returns: then wait for what it sends (bounded).
+    const auto wait = where == blocked_in::blocking ? 1s : 0ms;
+    swallowed_seen = otp::receive_as<swallowed>(wait).has_value();
+    went_on_seen = otp::receive_as<went_on>(returns ? wait : 0ms).has_value();
+    cleaned_seen = otp::receive_as<cleaned>(wait).has_value();
   });
   CHECK(reason == otp::exit_reason::killed());
+  // Suspending again after swallowing the kill unwinds again: the guard's
+  // destructor runs either way.
   CHECK(cleaned_seen);
   CHECK(swallowed_seen);
   CHECK(went_on_seen == returns);
@@ -163,8 +177,8 @@ TEST_CASE("a catch (...) that swallows the kill does not save the process",
   REQUIRE(sig::settles(rt));
 }
 
-TEST_CASE("a process killed inside blocking() dies when the blocking call "
-          "returns, not before",
+TEST_CASE("a process killed inside blocking() is dead at once, and its "
+          "code does not go on when the call returns",
           "[signals][termination][sem:3]") {
   otp::runtime rt{{.threads = 2}};
   gate g;
@@ -181,12 +195,13 @@ TEST_CASE("a process killed inside blocking() dies when the blocking call "
     });
     REQUIRE(sig::eventually([&] { return g.entered.load(); }));
     otp::exit(victim.pid, otp::exit_reason::kill());
-    for (int i = 0; i < 10; ++i)
-      otp::yield();
-    CHECK(otp::alive(victim.pid)); // the call has not returned yet
-    g.open = true;
+    // The DOWN comes while the call still runs.
     CHECK(sig::down_reason(victim.monitor) == otp::exit_reason::killed());
+    CHECK_FALSE(otp::alive(victim.pid));
+    CHECK(g.runs == 0);
+    g.open = true;
   });
+  REQUIRE(sig::eventually([&] { return g.runs.load() == 1; }));
   CHECK(g.runs == 1);
   CHECK_FALSE(returned_from_blocking);
   REQUIRE(sig::settles(rt));

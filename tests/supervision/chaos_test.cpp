@@ -78,8 +78,7 @@ constexpr int leaves_per_mid = 4;
 constexpr int workers_per_leaf = 64;
 constexpr int intensity = 1'000'000;
 
-// -- the configuration
-// ---------------------------------------------------------
+// -- the configuration --------------------------------------------------------
 
 enum class node_kind { worker, sup, dyn };
 
@@ -177,7 +176,7 @@ otp::start_result start_node(const cfg* c) {
       otp::start_result kr =
           otp::dynamic_supervisor::start_child(r.pid(), spec_of(&k));
       if (!kr.ok()) {
-        (void)otp::supervisor::stop(r.pid());
+        (void)otp::supervisor::try_stop(r.pid());
         return otp::start_result::error(
             otp::exit_reason::user("populate_failed"));
       }
@@ -205,8 +204,7 @@ otp::child_spec spec_of(const cfg* c) {
   return s;
 }
 
-// -- the model
-// ------------------------------------------------------------------
+// -- the model ----------------------------------------------------------------
 
 /// What a child should look like now.
 struct node {
@@ -389,8 +387,7 @@ std::string check_sup(node& m, const json& j, const std::string& path,
   return {};
 }
 
-// -- the killers
-// -----------------------------------------------------------------
+// -- the killers --------------------------------------------------------------
 
 struct killer_done {
   int index = 0;
@@ -508,8 +505,7 @@ killer_done run_killer(int i, node* root,
   return st;
 }
 
-// -- the log
-// ----------------------------------------------------------------------
+// -- the log ------------------------------------------------------------------
 
 struct log_counts {
   std::atomic<std::uint64_t> errors{0}, child_terminated{0}, start_error{0},
@@ -544,8 +540,7 @@ private:
   otp::log_sink previous_;
 };
 
-// -- the final walk
-// ---------------------------------------------------------------
+// -- the final walk -----------------------------------------------------------
 
 /// Every permanent child under `sup` runs with a live pid; `live` collects
 /// the registered names of running children with their pids.
@@ -676,7 +671,7 @@ TEST_CASE("random kills across a three-level tree leave it whole with exact "
         [&] { return rt.process_count() == baseline + tree_now; }, 10s));
     CHECK(rt.process_count() == baseline + tree_now);
 
-    REQUIRE(otp::supervisor::stop("chaos").ok());
+    REQUIRE(otp::supervisor::try_stop("chaos").ok());
     CHECK(otp_test::eventually([&] { return rt.process_count() == baseline; },
                                10s));
     CHECK(rt.process_count() == baseline);

@@ -54,7 +54,7 @@ TEST_CASE("a dynamic supervisor starts empty and ignores child ids",
       CHECK(c.status == otp::child_status::running);
     }
     CHECK(*dyn::count_children(sup.pid()) == otp::child_counts{2, 2, 0, 2});
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -89,7 +89,7 @@ TEST_CASE("max_children refuses more children and counts restarting ones",
     fail->store(false);
     REQUIRE(eventually(
         [&] { return dyn::count_children(sup.pid())->active == 2; }));
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -117,7 +117,7 @@ TEST_CASE("extra arguments are prepended to the start arguments also on "
         sup.pid(), otp::worker<int_conn>("w", otp::takes_extra<int>{}, 1,
                                          std::string("x"), rec));
     CHECK(wrong.error().to_string().rfind("{bad_extra_arguments", 0) == 0);
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -142,7 +142,7 @@ TEST_CASE("an ignored start adds nothing and terminate_child works by pid",
     CHECK(dyn::terminate_child(sup.pid(), w.pid()).error()
           == otp::supervisor_error::not_found());
     CHECK(dyn::which_children(sup.pid())->empty());
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -179,8 +179,9 @@ TEST_CASE("a dynamic supervisor signals all children at once on shutdown",
     }
     const otp::pid sup_pid = sup.pid();
     const otp::pid me = otp::self();
-    otp::spawn(
-        [sup_pid, me] { otp::send(me, otp::supervisor::stop(sup_pid).ok()); });
+    otp::spawn([sup_pid, me] {
+      otp::send(me, otp::supervisor::try_stop(sup_pid).ok());
+    });
     REQUIRE(eventually([&] { return rec->count("asked") == n; }, 5s));
     for (const auto& k : kids)
       otp::send(k, go{});
@@ -207,7 +208,7 @@ TEST_CASE("a dynamic supervisor accepts only one_for_one and auto_shutdown "
     REQUIRE(sup.ok());
     CHECK(otp::supervisor::restart_child(sup.pid(), "x").error()
           == otp::supervisor_error::dynamic_supervisor());
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }

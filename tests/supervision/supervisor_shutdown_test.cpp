@@ -39,7 +39,7 @@ TEST_CASE("a child that ignores shutdown is killed when its timeout passes",
     REQUIRE(otp::supervisor::terminate_child(sup.pid(), "stubborn").ok());
     CHECK(down_reason(mon) == otp::exit_reason::killed());
     CHECK(logged(logs, "shutdown_error", "killed"));
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -59,7 +59,7 @@ TEST_CASE("brutal_kill kills at once without letting the child terminate",
     CHECK(down_reason(mon) == otp::exit_reason::killed());
     CHECK(rec->with("terminate:").empty());
     CHECK(logs.count(otp::log_level::error) == 0);
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -100,7 +100,7 @@ TEST_CASE("shutdown infinity waits as long as the child takes",
     otp::send(child, go{});
     CHECK(otp::receive_as<done>(10s));
     CHECK_FALSE(otp::alive(child));
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -122,7 +122,7 @@ TEST_CASE("a child that unlinked itself is still restarted and terminated",
     REQUIRE(otp::supervisor::terminate_child(sup.pid(), "loner").ok());
     CHECK_FALSE(otp::alive(second));
     CHECK(rec->count("terminate:loner:shutdown") == 1);
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -138,7 +138,7 @@ TEST_CASE("a non-trapping child dies at once on shutdown and a trapping one "
     REQUIRE(sup.ok());
     const otp::ref plain = otp::monitor(pid_of(sup.pid(), "plain"));
     const otp::ref trapper = otp::monitor(pid_of(sup.pid(), "trapper"));
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
     CHECK(down_reason(plain) == otp::exit_reason::shutdown());
     CHECK(down_reason(trapper) == otp::exit_reason::shutdown());
     CHECK(rec->with("terminate:") == strings{"terminate:trapper:shutdown"});
@@ -193,7 +193,7 @@ TEST_CASE("exit signals from processes other than the parent are ignored",
     // A call after both signals is served: the supervisor is still there.
     CHECK(otp::supervisor::count_children(sup_pid).ok());
     CHECK(otp::alive(sup_pid));
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -234,7 +234,7 @@ TEST_CASE("children ending on their own during shutdown are handled once",
       // Half of them crash while the supervisor is being stopped.
       for (std::size_t k = 0; k < kids.size(); k += 2)
         otp::send(kids[k].pid, crash{otp::exit_reason::user("racing")});
-      REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+      REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
       for (const auto& k : kids)
         CHECK_FALSE(otp::alive(k.pid));
     }
@@ -258,7 +258,7 @@ TEST_CASE("a supervisor stopped while its children unlink themselves does "
       REQUIRE(sup.ok());
       auto kids = *otp::supervisor::which_children(sup.pid());
       otp::send(kids[1].pid, crash{otp::exit_reason::user("racing")});
-      REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+      REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
       for (const auto& k : kids)
         CHECK_FALSE(otp::alive(k.pid));
     }

@@ -45,7 +45,7 @@ TEST_CASE("one_for_one restarts only the child that ended",
     CHECK(pid_of(sup.pid(), "a") == a);
     CHECK(pid_of(sup.pid(), "c") == c);
     CHECK(rec->events() == strings{"start:b"});
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -68,7 +68,7 @@ TEST_CASE("one_for_all stops the others in reverse order and restarts all in "
     CHECK(rec->events()
           == strings{"terminate:c:shutdown", "terminate:a:shutdown", "start:a",
                      "start:b", "start:c"});
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -90,7 +90,7 @@ TEST_CASE("rest_for_one restarts the failed child and those started after it",
     CHECK(rec->events()
           == strings{"terminate:c:shutdown", "start:b", "start:c"});
     CHECK(pid_of(sup.pid(), "a") == a);
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -151,7 +151,7 @@ TEST_CASE("strategy restart type and exit reason decide what restarts",
     const bool report =
         restart == otp::restart_type::permanent || !reason.is_silent();
     CHECK(logged(logs, "child_terminated", "child b") == report);
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -239,7 +239,7 @@ TEST_CASE("a failed restart is retried later and the child shows restarting",
     fail->store(false);
     REQUIRE(next_pid(sup.pid(), "f", first));
     CHECK(rec->with("start_failed:").size() >= 1);
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -293,7 +293,7 @@ TEST_CASE("terminate restart and delete follow OTP's results",
     REQUIRE(otp::supervisor::terminate_child(sup.pid(), "t").ok());
     CHECK_FALSE(status_of(sup.pid(), "t"));
     CHECK(otp::supervisor::which_children(sup.pid())->empty());
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -323,7 +323,7 @@ TEST_CASE("significant children need auto_shutdown and a non-permanent "
     REQUIRE(sup.ok());
     CHECK(otp::supervisor::start_child(sup.pid(), s).error().to_string()
           == "{bad_combination,[{auto_shutdown,never},{significant,true}]}");
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }

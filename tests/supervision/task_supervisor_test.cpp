@@ -19,7 +19,7 @@ TEST_CASE("async_nolink returns the task result to its owner",
     otp::task<int> t = ts::async_nolink(
         "tasks", [](int x) { return x * 2; }, 21);
     CHECK(t.await() == 42);
-    REQUIRE(otp::supervisor::stop("tasks").ok());
+    REQUIRE(otp::supervisor::try_stop("tasks").ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -47,7 +47,7 @@ TEST_CASE("a crashing async_nolink task does not touch the caller",
     } catch (const otp::exit_error& e) {
       CHECK(e.reason().inner() == otp::exit_reason::user("gone"));
     }
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -74,7 +74,7 @@ TEST_CASE("start_child runs a temporary task under the supervisor",
     REQUIRE(r);
     CHECK(r->reason() == otp::exit_reason::noproc());
     const otp::ref mon = otp::monitor(c.pid());
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
     CHECK(down_reason(mon) == otp::exit_reason::shutdown());
   });
   REQUIRE(otp_test::all_exited(rt));

@@ -60,7 +60,7 @@ TEST_CASE("a middle supervisor that gives up is restarted by its parent",
     REQUIRE(mid2);
     CHECK(otp::alive(pid_of(mid2, "w")));
     CHECK(rec->count("start:w") == 2);
-    REQUIRE(otp::supervisor::stop(top.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(top.pid()).ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -120,7 +120,7 @@ TEST_CASE("the supervision tree is described as JSON",
     REQUIRE(p["children"].size() == 1);
     CHECK(p["children"][0]["id"].is_null());
     CHECK(otp::supervision_tree(otp::pid())["error"].is_string());
-    REQUIRE(otp::supervisor::stop("json_top").ok());
+    REQUIRE(otp::supervisor::try_stop("json_top").ok());
   });
   REQUIRE(otp_test::all_exited(rt));
 }
@@ -139,7 +139,7 @@ TEST_CASE("a restart loop that keeps failing does not hang shutdown",
     fail->store(true);
     otp::send(pid_of(sup.pid(), "f"), crash{otp::exit_reason::user("boom")});
     REQUIRE(eventually([&] { return rec->with("start_failed:").size() >= 3; }));
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
     CHECK(rec->count("terminate:steady:shutdown") == 1);
   });
   REQUIRE(otp_test::all_exited(rt));
@@ -151,9 +151,10 @@ TEST_CASE("stopping a supervisor that is gone reports noproc",
   rt.run([&] {
     auto sup = otp::supervisor::start({});
     REQUIRE(sup.ok());
-    REQUIRE(otp::supervisor::stop(sup.pid()).ok());
-    CHECK(otp::supervisor::stop(sup.pid()).error()
-          == otp::exit_reason::noproc());
+    REQUIRE(otp::supervisor::try_stop(sup.pid()).ok());
+    const otp::exit_reason again = otp::supervisor::try_stop(sup.pid()).error();
+    CHECK(again.inner() == otp::exit_reason::noproc());
+    CHECK(again.where().rfind("{supervisor,stop,[", 0) == 0);
     CHECK(otp::supervisor::which_children(sup.pid()).error().root()
           == otp::exit_reason::noproc());
   });

@@ -47,6 +47,14 @@ public:
 
   std::size_t count(otp::log_level level) const { return events(level).size(); }
 
+  /// How many events of `level` mention `text`.
+  std::size_t count(otp::log_level level, const std::string& text) const {
+    std::size_t n = 0;
+    for (const auto& e : events(level))
+      n += e.text.find(text) != std::string::npos ? 1 : 0;
+    return n;
+  }
+
   /// Wait until at least `n` events of `level` were recorded.
   bool wait_for(otp::log_level level, std::size_t n,
                 std::chrono::steady_clock::duration timeout = 5s) const {
@@ -57,6 +65,19 @@ private:
   mutable std::mutex mutex_;
   std::vector<otp::log_event> events_;
   otp::log_sink previous_;
+};
+
+/// Sets the log level while alive, then restores the previous one.
+class log_level_scope {
+public:
+  explicit log_level_scope(otp::log_level l)
+      : previous_(otp::set_log_level(l)) {}
+  log_level_scope(const log_level_scope&) = delete;
+  log_level_scope& operator=(const log_level_scope&) = delete;
+  ~log_level_scope() { otp::set_log_level(previous_); }
+
+private:
+  otp::log_level previous_;
 };
 
 } // namespace otp_test

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -125,7 +126,7 @@ TEST_CASE("async_stream on_timeout exit exits the caller with Task.Supervised "
 
 TEST_CASE("async_stream on_timeout kill_task gives exit timeout for that "
           "element with its input when zipped",
-          "[task][sem:60]") {
+          "[task][sem:60][sem:90]") {
   otp::runtime rt{two_threads()};
   const auto reason = rt.run([] {
     auto slow_two = [](int x) -> int {
@@ -146,6 +147,11 @@ TEST_CASE("async_stream on_timeout kill_task gives exit timeout for that "
                              .zip_input_on_exit = true});
     CHECK(out[1].reason().inner() == otp::exit_reason::timeout());
     CHECK(out[1].reason().where() == "2");
+    // Elixir: {:exit, {2, :timeout}}, the input first.
+    CHECK(out[1].reason().to_string() == "{2,timeout}");
+    std::ostringstream printed;
+    printed << out[1];
+    CHECK(printed.str() == "{exit,{2,timeout}}");
     CHECK(otp::message_queue_len() == 0);
   });
   CHECK(reason == otp::exit_reason::normal());
