@@ -7,8 +7,8 @@
 
 #include "support/eventually.hpp"
 #include "support/log_capture.hpp"
-#include "support/stderr_capture.hpp"
 #include "support/scale.hpp"
+#include "support/stderr_capture.hpp"
 
 #include <catch2/catch.hpp>
 #include <unistd.h>
