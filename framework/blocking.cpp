@@ -21,6 +21,8 @@ namespace otp::detail {
 namespace {
 
 struct process_job final : blocking_job {
+  // `run` is never null, so the base cannot throw.
+  // NOLINTNEXTLINE(bugprone-exception-escape)
   process_job(process* p, void (*f)(void*, std::stop_token) noexcept,
               void* a) noexcept
       : blocking_job(&run, &done, p),

@@ -16,7 +16,7 @@ using clock = std::chrono::steady_clock;
 using state = blocking_job_state;
 
 constexpr unsigned max_max_threads = 65536;
-constexpr std::size_t min_stack = 64 * 1024;
+constexpr std::size_t min_stack = std::size_t{64} * 1024;
 constexpr std::size_t max_stack = std::size_t{1} << 30;
 constexpr std::size_t max_name = 15; // pthread_setname_np: 16 with the NUL
 
@@ -52,7 +52,7 @@ clock::time_point deadline_after(clock::duration d) noexcept {
   return now + d;
 }
 
-void* thread_main(void* arg) noexcept;
+void* thread_main(void* arg) noexcept; // NOLINT(bugprone-exception-escape)
 
 } // namespace
 
@@ -134,6 +134,9 @@ struct blocking_threads_core
 
 namespace {
 
+// shared_from_this cannot throw: the pool holds the core in a shared_ptr
+// while its threads run.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 void* thread_main(void* arg) noexcept {
   auto* c = static_cast<blocking_threads_core*>(arg);
   // Counted in `threads`, so stop (and the pool's destructor) waits for us:
@@ -365,7 +368,7 @@ void blocking_threads_core::stop(clock::duration grace,
 
 // -- blocking_threads ---------------------------------------------------------
 
-blocking_threads::blocking_threads(blocking_threads_options opts)
+blocking_threads::blocking_threads(const blocking_threads_options& opts)
     : core_(std::make_shared<blocking_threads_core>(opts)) {}
 
 blocking_threads::~blocking_threads() {

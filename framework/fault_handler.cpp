@@ -244,7 +244,7 @@ void install_fault_handler() noexcept {
 alt_signal_stack::alt_signal_stack() noexcept {
   // Room for our handler and for one chained after it (ASan's reports
   // need tens of KiB).
-  const unsigned long bytes = 256 * 1024;
+  const unsigned long bytes = 256UL * 1024;
   void* m = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED)

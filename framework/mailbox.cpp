@@ -228,7 +228,7 @@ void push(process* p, envelope* e) noexcept {
       }
       continue;
     }
-    e->next = reinterpret_cast<envelope*>(w);
+    e->next = envelope_of(w);
     if (p->inbox.compare_exchange_weak(w, reinterpret_cast<std::uintptr_t>(e),
                                        std::memory_order_release,
                                        std::memory_order_acquire))
@@ -249,8 +249,7 @@ bool drain_inbox(process* p) {
   bool appended = false;
   if (is_envelope_word(w)) {
     // The inbox is newest first.
-    for (envelope* e = arrival_order(reinterpret_cast<envelope*>(w));
-         e != nullptr;) {
+    for (envelope* e = arrival_order(envelope_of(w)); e != nullptr;) {
       envelope* next = e->next;
       const bool is_mark = e == p->pending_mark;
       if (e->kind == kind_message) {
@@ -356,7 +355,7 @@ bool mailbox_scan::wait(clock::time_point deadline) {
 std::uint32_t mailbox_mark(process* p) noexcept {
   const std::uintptr_t w = p->inbox.load(std::memory_order_acquire);
   if (is_envelope_word(w)) {
-    p->pending_mark = reinterpret_cast<envelope*>(w);
+    p->pending_mark = envelope_of(w);
   } else {
     p->pending_mark = nullptr;
     p->mark = p->save_tail;

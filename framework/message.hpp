@@ -50,7 +50,7 @@ constexpr bool isolated_default() {
   else if constexpr (
       std::is_same_v<
           T, std::string> || std::is_arithmetic_v<T> || std::is_enum_v<T>)
-    return true;
+    return true; // NOLINT(bugprone-branch-clone): branches by type
   else if constexpr (has_value_type<T>::value) {
     using V = std::remove_cv_t<typename T::value_type>;
     if constexpr (std::is_same_v<V, T>)

@@ -17,7 +17,7 @@ namespace {
 void prefetch_park(const park_record* rec) noexcept {
   const char* sp = reinterpret_cast<const char*>(rec);
   for (int i = -12; i < 4; ++i)
-    __builtin_prefetch(sp + i * 64, 1);
+    __builtin_prefetch(sp + std::ptrdiff_t{i} * 64, 1);
 }
 
 /// The winner of epoch `e` queues the fiber on `into`.

@@ -200,7 +200,7 @@ void overflow_exit(process* p) {
   const landing* l = p->landing_;
   if (l != nullptr
       && static_cast<const char*>(__builtin_frame_address(0))
-             < l->slot.usable_lo + 8 * 1024)
+             < l->slot.usable_lo + std::ptrdiff_t{8} * 1024)
     abandon(p);
 }
 } // namespace

@@ -42,7 +42,8 @@ public:
   /// The error; `normal` when a value is held.
   const exit_reason& error() const noexcept {
     static const exit_reason none;
-    return ok() ? none : std::get<1>(v_);
+    const exit_reason* e = std::get_if<1>(&v_);
+    return e != nullptr ? *e : none;
   }
 
 private:

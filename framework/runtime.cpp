@@ -19,7 +19,7 @@ namespace {
 // compare equal.
 std::atomic<std::uint64_t> next_serial{1};
 
-constexpr std::size_t min_stack_size = 16 * 1024;
+constexpr std::size_t min_stack_size = std::size_t{16} * 1024;
 constexpr unsigned default_blocking_threads = 512;
 
 void validate(const runtime_options& o) {
@@ -140,6 +140,9 @@ runtime_impl::runtime_impl(const runtime_options& o)
     count_tracing_runtime(true);
 }
 
+// shutdown() throws only when called from one of the runtime's processes,
+// and ~runtime has already called it (and kept the runtime alive) by then.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 runtime_impl::~runtime_impl() {
   shutdown();
   if (opts.exception_traces)
@@ -232,7 +235,7 @@ void runtime_impl::shutdown() {
   // (create_process), so one sweep reaches all; it is repeated now and then
   // only as a safety net.
   shut_down_.store(true, std::memory_order_seq_cst);
-  const auto wait_all = [&](exit_reason why,
+  const auto wait_all = [&](const exit_reason& why,
                             std::chrono::steady_clock::time_point until) {
     while (live() != 0) {
       for (const pid& p : snapshot())

@@ -60,7 +60,7 @@ struct runtime_options {
   /// memory: a process that stays shallow commits one page. Below it sit a
   /// guard page and an 8 KiB overflow reserve (see "Stacks" above), so an
   /// overflow ends only the overflowing process, with `stack_overflow`.
-  std::size_t stack_size = 64 * 1024;
+  std::size_t stack_size = std::size_t{64} * 1024;
   /// Extra scheduler threads that stand in while processes that never
   /// suspend hold scheduler threads (see "Starvation" above); nullopt =
   /// as many as `threads`, 0 = none.

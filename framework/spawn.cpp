@@ -137,7 +137,7 @@ void finish(process* p, const exit_reason& reason, bool raised) noexcept {
   p->save_head = p->save_tail = p->mark = p->pending_mark = nullptr;
   p->save_len = 0;
   if (is_envelope_word(w))
-    final_drain(p, reinterpret_cast<envelope*>(w));
+    final_drain(p, envelope_of(w));
   if (p->extras_)
     p->extras_->continuation.reset();
   // Only the process that raised reports; those its exit kills do not.

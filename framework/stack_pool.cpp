@@ -26,7 +26,7 @@ namespace otp::detail {
 
 namespace {
 
-constexpr std::size_t min_usable = 16 * 1024;
+constexpr std::size_t min_usable = std::size_t{16} * 1024;
 // Slots are made writable this much at a time.
 constexpr std::size_t commit_bytes = std::size_t{16} << 20;
 // Address space reserved per region when nothing limits it: 64 GiB holds

@@ -124,6 +124,8 @@ envelope* system_call(const server_ref& to, std::unique_ptr<system_op> op,
   throw exit_error(exit_reason::wrap(std::move(err), w.str()));
 }
 
+// The public stop functions take their reason by value and move it here.
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 result<void> stop_process(const server_ref& to, exit_reason reason,
                           std::chrono::milliseconds timeout, call_site site) {
   call_state st;

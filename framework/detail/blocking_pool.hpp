@@ -171,7 +171,7 @@ struct blocking_threads_options {
   /// code (getaddrinfo, compression, database clients) that needs more
   /// than a fiber's 64 KiB, and 512 threads then reserve 1 GiB of address
   /// space, of which only the touched pages cost memory.
-  std::size_t stack_size = 2 * 1024 * 1024;
+  std::size_t stack_size = std::size_t{2} * 1024 * 1024;
   /// The threads' name in top, gdb and /proc (`pthread_setname_np`): 1 to
   /// 15 characters.
   std::string name = "otp-blocking";
@@ -234,7 +234,7 @@ public:
   };
 
   /// Creates no thread yet. Throws std::invalid_argument for bad options.
-  explicit blocking_threads(blocking_threads_options opts = {});
+  explicit blocking_threads(const blocking_threads_options& opts = {});
   ~blocking_threads();
   blocking_threads(const blocking_threads&) = delete;
   blocking_threads& operator=(const blocking_threads&) = delete;

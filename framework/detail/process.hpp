@@ -61,6 +61,11 @@ inline constexpr std::size_t waiting_epoch(std::uintptr_t w) noexcept {
 inline constexpr bool is_envelope_word(std::uintptr_t w) noexcept {
   return w > 4096;
 }
+/// The newest envelope of an inbox word that `is_envelope_word`.
+inline envelope* envelope_of(std::uintptr_t w) noexcept {
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): the word holds a pointer
+  return reinterpret_cast<envelope*>(w);
+}
 
 /// `running`; `exiting` once a kill has been sent to it (it cannot survive
 /// that: `alive` is false, and a new link or monitor gets `noproc`, as the

@@ -68,7 +68,7 @@ struct worker {
 class runtime_impl {
 public:
   explicit runtime_impl(const runtime_options& o);
-  ~runtime_impl();
+  ~runtime_impl(); // NOLINT(bugprone-exception-escape): see runtime.cpp
 
   /// A new control block, registered as live. Returns with two references:
   /// the live list's and the caller's.

@@ -56,7 +56,7 @@ private:
   void terminate_child(call_request<terminate_pid_req>& r);
   void which_children(call_request<which_children_req>& r);
   void count_children(call_request<count_children_req>& r);
-  void on_exit(const otp::pid& p, exit_reason reason);
+  void on_exit(const otp::pid& p, const exit_reason& reason);
   void restart(const otp::pid& old);
   [[noreturn]] void terminate_and_exit(exit_reason reason);
 
@@ -149,7 +149,7 @@ supervisor_state dynamic_server::snapshot() const {
   return out;
 }
 
-void dynamic_server::on_exit(const otp::pid& p, exit_reason reason) {
+void dynamic_server::on_exit(const otp::pid& p, const exit_reason& reason) {
   auto it = children_.find(p);
   if (otp::system_stopping()) {
     // The runtime's shutdown ended the child: expected; restart nothing.
@@ -275,7 +275,7 @@ void dynamic_server::serve() {
         if (it == children_.end() || it->second.restarting)
           return;
         forget_child(m.from, it->second.monitor);
-        on_exit(m.from, std::move(m.reason));
+        on_exit(m.from, m.reason);
       },
       [&](down_message&& d) {
         auto it = children_.find(d.who);

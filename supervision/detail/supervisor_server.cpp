@@ -62,7 +62,7 @@ private:
   void drop_stopped_temporaries();
 
   // -- restarts ---------------------------------------------------------------
-  void on_child_exit(std::size_t i, exit_reason reason);
+  void on_child_exit(std::size_t i, const exit_reason& reason);
   void restart(std::size_t i, const otp::pid& old);
   /// Start children `from`.. (only `from` if `only_one`) in order; on a
   /// failure mark it restarting, ask to try again, and stop there.
@@ -182,7 +182,7 @@ void static_server::auto_shutdown(const child_spec& spec) {
     stop_ = exit_reason::shutdown();
 }
 
-void static_server::on_child_exit(std::size_t i, exit_reason reason) {
+void static_server::on_child_exit(std::size_t i, const exit_reason& reason) {
   const otp::pid old = std::exchange(children_[i].pid, {});
   children_[i].monitor = {};
   if (otp::system_stopping()) {
@@ -400,14 +400,14 @@ void static_server::serve() {
         if (i == none)
           return; // an old child, or one whose start failed
         forget_child(m.from, children_[i].monitor);
-        on_child_exit(i, std::move(m.reason));
+        on_child_exit(i, m.reason);
       },
       [&](down_message&& d) {
         const std::size_t i = find(d.who);
         if (i == none || children_[i].monitor != d.monitor)
           return;
         exit_reason why = settle_down(d.who, std::move(d.reason));
-        on_child_exit(i, std::move(why));
+        on_child_exit(i, why);
       },
       [&](try_again_restart&& t) {
         const std::size_t i = find(t.id);
