@@ -130,6 +130,39 @@ TEST_CASE("messages to processes parked behind a process that holds its "
   CHECK(worst(delays) < 25ms);
 }
 
+TEST_CASE("processes woken by a process that then holds its thread are "
+          "taken over by the other thread",
+          "[faults][starvation][timing]") {
+  // A woken process is queued on its waker's thread. When the waker then
+  // never suspends, what it woke sits behind it until an idle thread sees
+  // that thread make no pick for 1 ms and steals.
+  otp_test::log_capture logs;
+  otp::runtime rt{{.threads = 2}};
+  std::vector<clock_type::duration> delays;
+  rt.run([&] {
+    const otp::pid me = otp::self();
+    otp::spawn([me] {
+      std::vector<otp::pid> parked; // each runs to its receive at once
+      for (int i = 0; i < 20; ++i)
+        parked.push_back(otp::spawn([me] {
+          const auto p = otp::receive_as<poke>();
+          otp::send(me, pong{clock_type::now() - p.sent});
+        }));
+      for (const auto& p : parked)
+        otp::send(p, poke{me, clock_type::now()});
+      hog(hog_kind::spin, 1s); // nothing suspends after the sends
+    });
+    for (int i = 0; i < 20; ++i) {
+      const auto r = otp::receive_as<pong>(5s);
+      if (!r)
+        break;
+      delays.push_back(r->after);
+    }
+  });
+  REQUIRE(delays.size() == 20);
+  CHECK(worst(delays) < 25ms);
+}
+
 TEST_CASE("when processes hold every scheduler thread, spare threads serve "
           "the others",
           "[faults][starvation][timing]") {
