@@ -7,6 +7,7 @@
 
 #include <boost/fiber/all.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -268,9 +269,15 @@ void runtime_impl::shutdown() {
     watchdog_.join();
   // Threads that wake our fibers from outside (blocking pool, timers) must be
   // gone before the schedulers they wake into are destroyed. Calls that are
-  // still running belong to zombies (blocking.cpp): they get a moment, then
-  // are left running; the zombies' stacks are never freed.
-  report_blocking(blocking.stop(std::chrono::milliseconds(100)));
+  // still running belong to zombies (blocking.cpp), dead to everyone but
+  // with their frames still to unwind: they get what is left of
+  // `shutdown_timeout` (at least 100 ms) to return, so those destructors
+  // run; what still runs then is left running, and those stacks are never
+  // freed.
+  const auto budget_end = start + opts.shutdown_timeout;
+  const auto now = std::chrono::steady_clock::now();
+  report_blocking(blocking.stop(std::max<std::chrono::steady_clock::duration>(
+      budget_end - now, std::chrono::milliseconds(100))));
   group_.stopping.store(true, std::memory_order_release);
   for (auto& w : workers_) {
     std::lock_guard<spin_mutex> lk(w->inject_lock);

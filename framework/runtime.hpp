@@ -33,7 +33,9 @@
 ///
 /// Shutdown. `shutdown()` sends `shutdown` to every process, waits up to
 /// `shutdown_timeout`, kills the rest, waits 1 s more, and abandons (names
-/// in a warning, leaves running) what still runs.
+/// in a warning, leaves running) what still runs. Calls in `blocking()` of
+/// processes it ended get what is left of `shutdown_timeout` to return, so
+/// their processes' destructors run.
 ///
 /// Thread safety: every member may be called from any thread, including from
 /// processes of this runtime, except `shutdown` and the destructor, which

@@ -132,3 +132,40 @@ TEST_CASE("shutdown returns past a process stuck in a blocking call that "
   CHECK(logs.count(otp::log_level::warning, reader.to_string()) >= 1);
   ::close(fds[0]);
 }
+
+TEST_CASE("shutdown waits, within shutdown_timeout, for the blocking calls "
+          "of the processes it ended, so their destructors run",
+          "[faults][shutdown][timing]") {
+  // Each call outlasts the pool's minimal grace (100 ms) and ignores its
+  // stop token; the shutdown budget (default 5 s) covers it.
+  constexpr int blockers = 20;
+  std::atomic<int> entered{0};
+  std::atomic<int> unwound{0};
+  struct counts_unwinding {
+    std::atomic<int>* n;
+    ~counts_unwinding() { n->fetch_add(1); }
+  };
+  clock_type::duration took{};
+  otp_test::log_capture logs;
+  {
+    otp::runtime rt{{.threads = 2}};
+    for (int i = 0; i < blockers; ++i) {
+      rt.spawn([&] {
+        counts_unwinding c{&unwound};
+        otp::blocking([&] {
+          entered.fetch_add(1);
+          std::this_thread::sleep_for(300ms);
+        });
+        otp::receive([](int) {});
+      });
+    }
+    REQUIRE(otp_test::eventually([&] { return entered.load() == blockers; }));
+    const auto start = clock_type::now();
+    rt.shutdown();
+    took = clock_type::now() - start;
+  }
+  CHECK(unwound.load() == blockers);
+  CHECK(took < 2s);
+  CHECK(logs.count(otp::log_level::warning) == 0);
+  CHECK(logs.count(otp::log_level::error) == 0);
+}
