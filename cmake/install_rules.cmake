@@ -3,9 +3,12 @@
 #   cmake --install build --prefix /opt/otp
 #
 # installs
-#   include/otp/{framework,behaviours,supervision}/...  the headers, folders kept
-#                                                       (detail/ included: the
-#                                                       templates need it)
+#   include/otp/{framework,behaviours,supervision}/...  the public headers and
+#                                                       the detail/ headers
+#                                                       they include (their
+#                                                       templates need them),
+#                                                       folders kept; no other
+#                                                       internal header
 #   lib/libotp_framework.a
 #   lib/cmake/otp/otpConfig.cmake, otpConfigVersion.cmake, otpTargets*.cmake
 #
@@ -29,15 +32,44 @@ set(OTP_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/otp"
 
 # -- headers ------------------------------------------------------------------
 
+# The public headers are those outside detail/ folders. Installed with them:
+# every header they include, transitively (`#include "framework/..."` and
+# the like), which brings the detail/ headers their templates need and none
+# that only our .cpp files use (the control block, the schedulers, ...).
+set(otp_header_queue "")
 foreach(dir IN ITEMS framework behaviours supervision)
   file(GLOB_RECURSE headers CONFIGURE_DEPENDS
        RELATIVE "${PROJECT_SOURCE_DIR}" "${PROJECT_SOURCE_DIR}/${dir}/*.hpp")
   foreach(header IN LISTS headers)
-    get_filename_component(subdir "${header}" DIRECTORY)
-    install(FILES "${header}"
-            DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/otp/${subdir}"
-            COMPONENT otp_development)
+    if(NOT header MATCHES "(^|/)detail/")
+      list(APPEND otp_header_queue "${header}")
+    endif()
   endforeach()
+endforeach()
+set(otp_installed_headers "")
+while(otp_header_queue)
+  list(POP_FRONT otp_header_queue header)
+  if(header IN_LIST otp_installed_headers)
+    continue()
+  endif()
+  if(NOT EXISTS "${PROJECT_SOURCE_DIR}/${header}")
+    message(FATAL_ERROR "install_rules: ${header} is included by an "
+                        "installed header but does not exist")
+  endif()
+  list(APPEND otp_installed_headers "${header}")
+  file(STRINGS "${PROJECT_SOURCE_DIR}/${header}" includes
+       REGEX "^[ \t]*#[ \t]*include[ \t]*\"(framework|behaviours|supervision)/")
+  foreach(line IN LISTS includes)
+    string(REGEX REPLACE ".*\"([^\"]+)\".*" "\\1" included "${line}")
+    list(APPEND otp_header_queue "${included}")
+  endforeach()
+endwhile()
+list(SORT otp_installed_headers)
+foreach(header IN LISTS otp_installed_headers)
+  get_filename_component(subdir "${header}" DIRECTORY)
+  install(FILES "${header}"
+          DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/otp/${subdir}"
+          COMPONENT otp_development)
 endforeach()
 
 # -- targets ------------------------------------------------------------------

@@ -11,6 +11,7 @@
 //   the sender that replaces it starts the process's next fiber.
 #include "framework/detail/mailbox_scan.hpp"
 #include "framework/detail/park.hpp"
+#include "framework/detail/process.hpp"
 #include "framework/detail/runtime_impl.hpp"
 #include "framework/signals.hpp"
 

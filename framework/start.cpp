@@ -2,6 +2,7 @@
 
 #include "framework/detail/deadline.hpp"
 #include "framework/detail/mailbox_scan.hpp"
+#include "framework/detail/process.hpp"
 #include "framework/registry.hpp"
 #include "framework/this_process.hpp"
 

@@ -4,9 +4,11 @@
 /// never re-examining a message within one `receive` call, and parks the
 /// process when it runs out of messages. Owner-side only.
 
-#include "framework/detail/process.hpp"
+#include "framework/detail/process_handle.hpp"
+#include "framework/message.hpp"
 
 #include <chrono>
+#include <cstdint>
 
 namespace otp::detail {
 

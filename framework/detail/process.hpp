@@ -15,6 +15,7 @@
 ///   runtime's live list holds one until the process has exited.
 
 #include "framework/detail/exception_trace.hpp"
+#include "framework/detail/process_handle.hpp"
 #include "framework/detail/unique_task.hpp"
 #include "framework/exit_reason.hpp"
 #include "framework/message.hpp"
@@ -319,15 +320,6 @@ private:
   alignas(16) unsigned char buf_[48];
 };
 
-/// The process running on the calling fiber, or nullptr.
-process* current_process() noexcept;
-/// The current process; throws `std::logic_error` naming `what` outside one.
-process* require_process(const char* what);
-
-/// Push an envelope; wakes or revives the owner as needed. Drops (and
-/// destroys) it if the mailbox is closed. Callable from any thread.
-void push(process* p, envelope* e) noexcept;
-
 /// Send an exit signal to `p` (in order with messages from the caller).
 void send_exit(process* p, pid from, exit_reason reason,
                exit_flavour flavour) noexcept;
@@ -380,9 +372,5 @@ void finish_zombie(process* p) noexcept;
 /// its frames (landing.hpp). A destructor that suspends while the process
 /// unwinds may otherwise wait normally.
 void exit_point(process* p);
-
-/// Throws the termination of the calling process if an exit signal arrived.
-/// Called at every suspension point.
-void check_signals(process* p);
 
 } // namespace otp::detail

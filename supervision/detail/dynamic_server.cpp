@@ -44,13 +44,11 @@ public:
     rep_.name = display_name(opts.name, rep_.self);
   }
 
-  [[noreturn]] void loop();
-
 private:
   const char* kind() const noexcept override { return kind_; }
   supervisor_state snapshot() const override;
-  /// One message of the loop (not suspended).
-  void serve();
+  void serve() override;
+  [[noreturn]] void terminate_and_exit(exit_reason reason) override;
 
   void start_child(call_request<start_child_req>& r);
   void terminate_child(call_request<terminate_pid_req>& r);
@@ -58,10 +56,8 @@ private:
   void count_children(call_request<count_children_req>& r);
   void on_exit(const otp::pid& p, const exit_reason& reason);
   void restart(const otp::pid& old);
-  [[noreturn]] void terminate_and_exit(exit_reason reason);
 
   options opts_;
-  reporter rep_;
   restart_intensity intensity_;
   const char* kind_;
   /// Running children by pid; a child being restarted stays under its old
@@ -260,17 +256,8 @@ void dynamic_server::terminate_and_exit(exit_reason reason) {
 }
 
 void dynamic_server::serve() {
-  bool system = false;
-  otp::receive(
-      [&](otp::detail::system_message&& m) {
-        system = true;
-        on_system(m);
-      },
+  serve_with(
       [&](exit_message&& m) {
-        if (parent && m.from == parent) {
-          stop_ = std::move(m.reason);
-          return;
-        }
         auto it = children_.find(m.from);
         if (it == children_.end() || it->second.restarting)
           return;
@@ -302,21 +289,7 @@ void dynamic_server::serve() {
       },
       [&](call_request<delete_child_req>&& r) {
         answer(r.from, result<void>(supervisor_error::dynamic_supervisor()));
-      },
-      [&](any_message&& m) { rep_.unexpected(m); });
-  if (!system)
-    count_in();
-}
-
-void dynamic_server::loop() {
-  for (;;) {
-    if (suspended)
-      serve_suspended();
-    else
-      serve();
-    if (stop_)
-      terminate_and_exit(std::move(*stop_));
-  }
+      });
 }
 
 } // namespace

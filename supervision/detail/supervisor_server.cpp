@@ -42,13 +42,12 @@ public:
   }
 
   void init(starter& s, std::vector<child_spec>& specs);
-  [[noreturn]] void loop();
 
 private:
   const char* kind() const noexcept override { return "supervisor"; }
   supervisor_state snapshot() const override;
-  /// One message of the loop (not suspended).
-  void serve();
+  void serve() override;
+  [[noreturn]] void terminate_and_exit(exit_reason reason) override;
 
   // -- lookup ----------------------------------------------------------------
   std::size_t find(const std::string& id) const;
@@ -69,7 +68,6 @@ private:
   void start_from(std::size_t from, bool only_one);
   void del_child(std::size_t i);
   void auto_shutdown(const child_spec& spec);
-  [[noreturn]] void terminate_and_exit(exit_reason reason);
 
   // -- requests ---------------------------------------------------------------
   void handle(call_request<start_child_req>& r);
@@ -80,7 +78,6 @@ private:
   void handle(call_request<count_children_req>& r);
 
   supervisor::options opts_;
-  reporter rep_;
   restart_intensity intensity_;
   std::vector<child> children_; ///< start order
 };
@@ -385,17 +382,8 @@ supervisor_state static_server::snapshot() const {
 }
 
 void static_server::serve() {
-  bool system = false;
-  otp::receive(
-      [&](system_message&& m) {
-        system = true;
-        on_system(m);
-      },
+  serve_with(
       [&](exit_message&& m) {
-        if (parent && m.from == parent) {
-          stop_ = std::move(m.reason);
-          return;
-        }
         const std::size_t i = find(m.from);
         if (i == none)
           return; // an old child, or one whose start failed
@@ -422,21 +410,7 @@ void static_server::serve() {
       [&](call_request<count_children_req>&& r) { handle(r); },
       [&](call_request<terminate_pid_req>&& r) {
         answer(r.from, result<void>(supervisor_error::not_found()));
-      },
-      [&](any_message&& m) { rep_.unexpected(m); });
-  if (!system)
-    count_in();
-}
-
-void static_server::loop() {
-  for (;;) {
-    if (suspended)
-      serve_suspended();
-    else
-      serve();
-    if (stop_)
-      terminate_and_exit(std::move(*stop_));
-  }
+      });
 }
 
 } // namespace

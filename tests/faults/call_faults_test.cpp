@@ -6,6 +6,7 @@
 // the server never sees a request. The same for start_link whose argument
 // cannot be moved into the new process.
 
+#include "framework/detail/process.hpp"
 #include "framework/otp.hpp"
 
 #include "support/eventually.hpp"
